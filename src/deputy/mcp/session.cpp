@@ -1,0 +1,132 @@
+#include "deputy/mcp/session.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace deputy::mcp {
+
+/// Bound on a session's unanswered server-to-client requests: one reply slot each.
+constexpr std::size_t kReplyChannelCapacity = 1;
+
+void Cancellation::request() {
+  if (requested_.exchange(true, std::memory_order_acq_rel)) return;
+  boost::asio::post(executor_, [self = shared_from_this()] {
+    if (self->active_ && self->signal_ != nullptr) self->signal_->emit(boost::asio::cancellation_type::terminal);
+  });
+}
+
+void Session::set_initialized(std::string protocol_version, json::object client_capabilities,
+                              json::object client_info) {
+  std::lock_guard lock(mutex_);
+  protocol_version_ = std::move(protocol_version);
+  client_capabilities_ = std::move(client_capabilities);
+  client_info_ = std::move(client_info);
+  initialized_.store(true, std::memory_order_release);
+}
+
+std::string Session::protocol_version() const {
+  std::lock_guard lock(mutex_);
+  return protocol_version_;
+}
+
+bool Session::client_has(std::string_view capability) const {
+  std::lock_guard lock(mutex_);
+  return client_capabilities_.contains(capability);
+}
+
+void Session::subscribe(std::string uri) {
+  std::lock_guard lock(mutex_);
+  subscriptions_.insert(std::move(uri));
+}
+
+void Session::unsubscribe(const std::string& uri) {
+  std::lock_guard lock(mutex_);
+  subscriptions_.erase(uri);
+}
+
+bool Session::subscribed(const std::string& uri) const {
+  std::lock_guard lock(mutex_);
+  return subscriptions_.contains(uri);
+}
+
+json::value Session::next_request_id() { return json::value(next_request_id_.fetch_add(1) ); }
+
+std::shared_ptr<ReplyChannel> Session::expect_reply(const json::value& id,
+                                                    const boost::asio::any_io_executor& executor) {
+  auto channel = std::make_shared<ReplyChannel>(executor, kReplyChannelCapacity);
+  std::lock_guard lock(mutex_);
+  replies_[id_key(id)] = channel;
+  return channel;
+}
+
+void Session::forget_reply(const json::value& id) {
+  std::lock_guard lock(mutex_);
+  replies_.erase(id_key(id));
+}
+
+bool Session::deliver_reply(const json::value& id, json::value reply) {
+  std::shared_ptr<ReplyChannel> channel;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = replies_.find(id_key(id));
+    if (it == replies_.end()) return false;
+    channel = std::move(it->second);
+    replies_.erase(it);
+  }
+  return channel->try_send(boost::system::error_code{}, std::move(reply));
+}
+
+void Session::track(const json::value& id, std::shared_ptr<Cancellation> cancellation) {
+  std::lock_guard lock(mutex_);
+  in_flight_[id_key(id)] = std::move(cancellation);
+}
+
+void Session::untrack(const json::value& id) {
+  std::lock_guard lock(mutex_);
+  in_flight_.erase(id_key(id));
+}
+
+bool Session::cancel(const json::value& id) {
+  std::shared_ptr<Cancellation> cancellation;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = in_flight_.find(id_key(id));
+    if (it == in_flight_.end()) return false;
+    cancellation = it->second;
+  }
+  cancellation->request();
+  return true;
+}
+
+void Session::set_standalone(std::shared_ptr<Outbound> outbound) {
+  std::lock_guard lock(mutex_);
+  standalone_ = std::move(outbound);
+}
+
+void Session::clear_standalone(const Outbound* outbound) {
+  std::lock_guard lock(mutex_);
+  if (standalone_.get() == outbound) standalone_.reset();
+}
+
+std::shared_ptr<Outbound> Session::standalone() const {
+  std::lock_guard lock(mutex_);
+  return standalone_;
+}
+
+void Session::close() {
+  std::unordered_map<std::string, std::shared_ptr<ReplyChannel>> replies;
+  std::unordered_map<std::string, std::shared_ptr<Cancellation>> in_flight;
+  std::shared_ptr<Outbound> standalone;
+  {
+    std::lock_guard lock(mutex_);
+    replies.swap(replies_);
+    in_flight.swap(in_flight_);
+    standalone.swap(standalone_);
+  }
+  if (standalone) standalone->close();
+  for (auto& [key, channel] : replies) {
+    channel->try_send(boost::asio::experimental::error::channel_closed, json::value());
+  }
+  for (auto& [key, cancellation] : in_flight) cancellation->request();
+}
+
+}  // namespace deputy::mcp

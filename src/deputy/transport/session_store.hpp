@@ -1,0 +1,60 @@
+#pragma once
+// The sessions of the Streamable HTTP transport: created on `initialize`, found by `Mcp-Session-Id`,
+// ended by DELETE, by idleness, or at shutdown. Thread-safe; ids come from a CSPRNG.
+
+#include "deputy/mcp/session.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace deputy::transport {
+
+/// Sessions at most: each costs about a kilobyte; past this, initialize answers 503.
+inline constexpr std::size_t kDefaultMaxSessions = 100000;
+/// A session unused for this long is ended (its client would get 404 and start a new one).
+inline constexpr std::chrono::minutes kDefaultSessionIdleTimeout{60};
+
+/// A fresh session id: 128 random bits from OpenSSL's CSPRNG as 32 hex digits. Not guessable, since a
+/// session id is all that addresses a session's stream.
+[[nodiscard]] std::string new_session_id();
+
+class SessionStore {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    explicit Entry(std::string id) : session(std::move(id)) {}
+    mcp::Session session;
+    std::atomic<Clock::rep> last_used{0};
+  };
+
+  SessionStore(std::size_t max_sessions = kDefaultMaxSessions,
+               std::chrono::milliseconds idle_timeout = kDefaultSessionIdleTimeout)
+      : max_sessions_(max_sessions), idle_timeout_(idle_timeout) {}
+
+  /// A new session, or nullptr when the store is full.
+  [[nodiscard]] std::shared_ptr<Entry> create(Clock::time_point now);
+  /// The session and marks it used, or nullptr.
+  [[nodiscard]] std::shared_ptr<Entry> find(std::string_view id, Clock::time_point now);
+  /// Ends a session; false when unknown.
+  bool remove(std::string_view id);
+  /// Ends sessions idle for longer than the timeout; returns how many.
+  std::size_t expire(Clock::time_point now);
+  /// Ends all sessions (shutdown).
+  void clear();
+  [[nodiscard]] std::size_t size() const;
+  /// Calls `visit` for each session (under the lock: keep it short).
+  void for_each(const std::function<void(Entry&)>& visit) const;
+
+ private:
+  const std::size_t max_sessions_;
+  const std::chrono::milliseconds idle_timeout_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> sessions_;
+};
+
+}  // namespace deputy::transport

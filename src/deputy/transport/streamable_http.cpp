@@ -1,0 +1,375 @@
+#include "deputy/transport/streamable_http.hpp"
+
+#include "deputy/transport/sse.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace deputy::transport {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace http = boost::beast::http;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
+constexpr std::string_view kProtocolHeader = "MCP-Protocol-Version";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+/// The host part of a Host header or an origin's authority, without port or brackets.
+std::string_view host_part(std::string_view authority) {
+  if (authority.starts_with('[')) {
+    auto close = authority.find(']');
+    return close == std::string_view::npos ? std::string_view{} : authority.substr(1, close - 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+bool is_loopback_name(std::string_view host) {
+  return iequals(host, "localhost") || host == "::1" || host.starts_with("127.");
+}
+
+/// A transport-level error as the TypeScript SDK shapes it: a JSON-RPC error with a null id.
+net::Response rpc_error(http::status status, mcp::RpcCode code, std::string_view message) {
+  net::Response response(status, 11);
+  response.set(http::field::content_type, "application/json");
+  response.body() = json::serialize(mcp::make_error(nullptr, {code, std::string(message), {}}));
+  return response;
+}
+
+net::Response json_response(const json::object& message, std::string_view session_id) {
+  net::Response response(http::status::ok, 11);
+  response.set(http::field::content_type, "application/json");
+  if (!session_id.empty()) response.set(kSessionHeader, session_id);
+  response.body() = json::serialize(message);
+  return response;
+}
+
+http::response<http::empty_body> sse_header(std::string_view session_id) {
+  http::response<http::empty_body> header(http::status::ok, 11);
+  header.set(http::field::content_type, "text/event-stream");
+  header.set(http::field::cache_control, "no-cache");
+  if (!session_id.empty()) header.set(kSessionHeader, session_id);
+  return header;
+}
+
+/// The outbound channel of one POSTed request: its first message turns the answer into an SSE stream.
+class RequestStream final : public mcp::Outbound {
+ public:
+  RequestStream(net::Exchange& exchange, std::string_view session_id)
+      : exchange_(exchange), session_id_(session_id) {}
+
+  asio::awaitable<bool> send(const json::object& message) override {
+    if (!exchange_.stream_open()) {
+      if (exchange_.answered() || !co_await exchange_.open_stream(sse_header(session_id_))) co_return false;
+    }
+    co_return co_await exchange_.write(sse::frame(json::serialize(message)));
+  }
+  // Only the request's own coroutine writes to its stream.
+  bool post(json::object) override { return false; }
+
+ private:
+  net::Exchange& exchange_;
+  std::string_view session_id_;
+};
+
+using MessageChannel = asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
+
+/// The standalone stream (GET): messages not tied to a request, queued from any thread.
+class StandaloneStream final : public mcp::Outbound {
+ public:
+  explicit StandaloneStream(const asio::any_io_executor& executor) : channel_(executor, kStandaloneQueueDepth) {}
+
+  asio::awaitable<bool> send(const json::object& message) override { co_return post(message); }
+  bool post(json::object message) override {
+    return channel_.try_send(boost::system::error_code{}, json::serialize(message));
+  }
+  void close() override { channel_.close(); }
+  MessageChannel& channel() { return channel_; }
+
+ private:
+  MessageChannel channel_;
+};
+
+}  // namespace
+
+bool is_loopback_host(std::string_view host) { return is_loopback_name(host_part(trim(host))); }
+
+bool is_loopback_origin(std::string_view origin) {
+  origin = trim(origin);
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.starts_with(scheme)) return is_loopback_name(host_part(origin.substr(scheme.size())));
+  }
+  return false;
+}
+
+bool accepts(std::string_view accept_header, std::string_view mime) {
+  const std::string_view type = mime.substr(0, mime.find('/'));
+  while (!accept_header.empty()) {
+    auto comma = accept_header.find(',');
+    std::string_view item = trim(accept_header.substr(0, comma).substr(0, accept_header.substr(0, comma).find(';')));
+    if (iequals(item, mime) || item == "*/*") return true;
+    if (item.size() == type.size() + 2 && item.ends_with("/*") && iequals(item.substr(0, type.size()), type)) {
+      return true;
+    }
+    if (comma == std::string_view::npos) break;
+    accept_header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+StreamableHttp::StreamableHttp(const mcp::Dispatcher& dispatcher, StreamableHttpOptions options)
+    : dispatcher_(dispatcher),
+      options_(std::move(options)),
+      sessions_(options_.max_sessions, options_.session_idle_timeout) {}
+
+bool StreamableHttp::origin_allowed(std::string_view origin) const {
+  if (is_loopback_origin(origin)) return true;
+  return std::ranges::any_of(options_.allowed_origins,
+                             [&](const std::string& allowed) { return allowed == "*" || iequals(allowed, origin); });
+}
+
+asio::awaitable<void> StreamableHttp::handle(net::Request& request, net::Exchange& exchange) {
+  // DNS rebinding: a web page may make a browser talk to a local server under the page's own name. The
+  // Origin header (sent by browsers) and, on loopback, the Host header give it away.
+  if (auto origin = request.find(http::field::origin); origin != request.end()) {
+    if (!origin_allowed(origin->value())) {
+      co_await exchange.respond(rpc_error(http::status::forbidden, mcp::RpcCode::kTransportError,
+                                          "Forbidden: origin not allowed"));
+      co_return;
+    }
+  }
+  if (options_.require_loopback_host && !is_loopback_host(request[http::field::host])) {
+    co_await exchange.respond(
+        rpc_error(http::status::forbidden, mcp::RpcCode::kTransportError, "Forbidden: host not allowed"));
+    co_return;
+  }
+  switch (request.method()) {
+    case http::verb::post:
+      co_await post(request, exchange);
+      break;
+    case http::verb::get:
+      co_await get(request, exchange);
+      break;
+    case http::verb::delete_:
+      co_await remove(request, exchange);
+      break;
+    default: {
+      auto response = rpc_error(http::status::method_not_allowed, mcp::RpcCode::kTransportError,
+                                "Method not allowed");
+      response.set(http::field::allow, "GET, POST, DELETE");
+      co_await exchange.respond(std::move(response));
+    }
+  }
+}
+
+asio::awaitable<void> StreamableHttp::post(net::Request& request, net::Exchange& exchange) {
+  const auto now = SessionStore::Clock::now();
+  if (!accepts(request[http::field::accept], "application/json") ||
+      !accepts(request[http::field::accept], "text/event-stream")) {
+    co_await exchange.respond(rpc_error(http::status::not_acceptable, mcp::RpcCode::kTransportError,
+                                        "Not Acceptable: Client must accept both application/json and "
+                                        "text/event-stream"));
+    co_return;
+  }
+  const std::string_view content_type = request[http::field::content_type];
+  if (!iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json")) {
+    co_await exchange.respond(rpc_error(http::status::unsupported_media_type, mcp::RpcCode::kTransportError,
+                                        "Unsupported Media Type: Content-Type must be application/json"));
+    co_return;
+  }
+
+  json::monotonic_resource arena;
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body(), ec, &arena, mcp::parse_options());
+  if (ec) {
+    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kParseError,
+                                        ec == json::error::too_deep ? "Parse error: nesting too deep"
+                                                                    : "Parse error: invalid JSON"));
+    co_return;
+  }
+  if (body.is_array()) {
+    // JSON-RPC batches left MCP in 2025-06-18; one message per POST.
+    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kInvalidRequest,
+                                        "Invalid Request: batches are not supported"));
+    co_return;
+  }
+  auto message = mcp::classify(body);
+  if (!message) {
+    auto response = rpc_error(http::status::bad_request, message.error().code, message.error().message);
+    if (const auto* id = body.is_object() ? body.get_object().if_contains("id") : nullptr;
+        id != nullptr && (id->is_string() || id->is_int64()) &&
+        (!id->is_string() || id->get_string().size() <= mcp::kMaxIdLength)) {
+      response.body() = json::serialize(mcp::make_error(id, message.error()));
+    }
+    co_await exchange.respond(std::move(response));
+    co_return;
+  }
+
+  const std::string_view session_id = request[kSessionHeader];
+  if (message->kind == mcp::MessageKind::kRequest && message->method == "initialize") {
+    if (!session_id.empty() && sessions_.find(session_id, now)) {
+      co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kInvalidRequest,
+                                          "Invalid Request: Server already initialized"));
+      co_return;
+    }
+    auto entry = sessions_.create(now);
+    if (!entry) {
+      co_await exchange.respond(rpc_error(http::status::service_unavailable, mcp::RpcCode::kTransportError,
+                                          "Service Unavailable: too many sessions"));
+      co_return;
+    }
+    co_await exchange.respond(json_response(dispatcher_.initialize(entry->session, *message), entry->session.id()));
+    co_return;
+  }
+
+  if (session_id.empty()) {
+    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
+                                        "Bad Request: Mcp-Session-Id header is required"));
+    co_return;
+  }
+  auto entry = sessions_.find(session_id, now);
+  if (!entry) {
+    co_await exchange.respond(
+        rpc_error(http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found"));
+    co_return;
+  }
+  if (auto version = request.find(kProtocolHeader);
+      version != request.end() && !mcp::is_supported_version(version->value())) {
+    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
+                                        "Bad Request: Unsupported protocol version"));
+    co_return;
+  }
+
+  mcp::Session& session = entry->session;
+  switch (message->kind) {
+    case mcp::MessageKind::kNotification:
+      dispatcher_.handle_notification(session, *message);
+      co_await exchange.respond(net::Response(http::status::accepted, 11));
+      co_return;
+    case mcp::MessageKind::kResponse:
+    case mcp::MessageKind::kErrorResponse:
+      // The reply outlives this request's arena: copy it to the heap.
+      dispatcher_.handle_response(session, *message, json::value(body, json::storage_ptr()));
+      co_await exchange.respond(net::Response(http::status::accepted, 11));
+      co_return;
+    case mcp::MessageKind::kRequest:
+      break;
+  }
+
+  RequestStream stream(exchange, session.id());
+  auto answer = co_await dispatcher_.handle_request(session, *message, stream, &exchange.cancellation_signal());
+  if (exchange.stream_open()) {
+    if (answer) co_await exchange.write(sse::frame(json::serialize(*answer)));
+    co_await exchange.close_stream();
+  } else if (answer) {
+    co_await exchange.respond(json_response(*answer, {}));
+  } else {
+    // Cancelled: no answer is due, but the HTTP exchange must end; an empty event stream says nothing.
+    if (co_await exchange.open_stream(sse_header(session.id()))) co_await exchange.close_stream();
+  }
+}
+
+asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& exchange) {
+  if (!accepts(request[http::field::accept], "text/event-stream")) {
+    co_await exchange.respond(rpc_error(http::status::not_acceptable, mcp::RpcCode::kTransportError,
+                                        "Not Acceptable: Client must accept text/event-stream"));
+    co_return;
+  }
+  const std::string_view session_id = request[kSessionHeader];
+  if (session_id.empty()) {
+    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
+                                        "Bad Request: Mcp-Session-Id header is required"));
+    co_return;
+  }
+  auto entry = sessions_.find(session_id, SessionStore::Clock::now());
+  if (!entry) {
+    co_await exchange.respond(rpc_error(http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found"));
+    co_return;
+  }
+  mcp::Session& session = entry->session;
+  if (session.standalone()) {
+    co_await exchange.respond(rpc_error(http::status::conflict, mcp::RpcCode::kTransportError,
+                                        "Conflict: Only one SSE stream is allowed per session"));
+    co_return;
+  }
+  auto executor = co_await asio::this_coro::executor;
+  auto stream = std::make_shared<StandaloneStream>(executor);
+  session.set_standalone(stream);
+  exchange.set_long_lived();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  if (co_await exchange.open_stream(sse_header(session.id()))) {
+    asio::steady_timer keep_alive(executor);
+    while (!exchange.stopping()) {
+      keep_alive.expires_after(kKeepAliveInterval);
+      auto event = co_await (stream->channel().async_receive(kAsTuple) || keep_alive.async_wait(kAsTuple));
+      bool written = false;
+      if (event.index() == 0) {
+        auto [ec, text] = std::get<0>(std::move(event));
+        if (ec) break;  // the session ended or the server is stopping
+        written = co_await exchange.write(sse::frame(text));
+      } else {
+        if (std::get<1>(event) != std::tuple{boost::system::error_code{}}) break;  // cancelled
+        written = co_await exchange.write(sse::keep_alive());
+      }
+      if (!written) break;  // the client went away
+    }
+  }
+  session.clear_standalone(stream.get());
+  stream->channel().close();
+}
+
+asio::awaitable<void> StreamableHttp::remove(net::Request& request, net::Exchange& exchange) {
+  const std::string_view session_id = request[kSessionHeader];
+  if (session_id.empty()) {
+    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
+                                        "Bad Request: Mcp-Session-Id header is required"));
+    co_return;
+  }
+  if (!sessions_.remove(session_id)) {
+    co_await exchange.respond(rpc_error(http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found"));
+    co_return;
+  }
+  co_await exchange.respond(net::Response(http::status::ok, 11));
+}
+
+void StreamableHttp::broadcast(const json::object& notification) {
+  sessions_.for_each([&](SessionStore::Entry& entry) {
+    if (auto stream = entry.session.standalone()) stream->post(notification);
+  });
+}
+
+void StreamableHttp::resource_updated(std::string_view uri) {
+  const std::string key(uri);
+  const auto notification = mcp::make_notification("notifications/resources/updated", {{"uri", uri}});
+  sessions_.for_each([&](SessionStore::Entry& entry) {
+    if (!entry.session.subscribed(key)) return;
+    if (auto stream = entry.session.standalone()) stream->post(notification);
+  });
+}
+
+std::size_t StreamableHttp::expire_sessions() { return sessions_.expire(SessionStore::Clock::now()); }
+
+}  // namespace deputy::transport
