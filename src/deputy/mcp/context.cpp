@@ -17,18 +17,21 @@ asio::awaitable<void> RequestContext::progress(double progress, std::optional<do
   json::object params{{"progressToken", *progress_token_}, {"progress", progress}};
   if (total) params.emplace("total", *total);
   if (!message.empty()) params.emplace("message", message);
-  co_await outbound_.send(make_notification("notifications/progress", std::move(params)));
+  const json::object notification = make_notification("notifications/progress", std::move(params));
+  co_await outbound_.send(notification);
 }
 
 asio::awaitable<void> RequestContext::log(LogLevel level, json::value data, std::string_view logger) {
   if (level < session_.log_level()) co_return;
   json::object params{{"level", to_string(level)}, {"data", std::move(data)}};
   if (!logger.empty()) params.emplace("logger", logger);
-  co_await outbound_.send(make_notification("notifications/message", std::move(params)));
+  const json::object notification = make_notification("notifications/message", std::move(params));
+  co_await outbound_.send(notification);
 }
 
 asio::awaitable<void> RequestContext::notify(std::string_view method, json::object params) {
-  co_await outbound_.send(make_notification(method, std::move(params)));
+  const json::object notification = make_notification(method, std::move(params));
+  co_await outbound_.send(notification);
 }
 
 asio::awaitable<std::expected<json::value, RpcError>> RequestContext::request(std::string_view method,
@@ -44,7 +47,9 @@ asio::awaitable<std::expected<json::value, RpcError>> RequestContext::request(st
     ~Forget() { session.forget_reply(id); }
   } forget{session_, id};
 
-  if (!co_await outbound_.send(make_request(id, method, std::move(params)))) {
+  const json::object outgoing = make_request(id, method, std::move(params));
+  const bool sent = co_await outbound_.send(outgoing);
+  if (!sent) {
     co_return std::unexpected(RpcError{RpcCode::kConnectionClosed, "Connection closed", {}});
   }
   asio::steady_timer timer(executor, timeout);

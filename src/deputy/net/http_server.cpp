@@ -253,7 +253,8 @@ asio::awaitable<void> Connection<Stream>::run() {
     }
     if (stream_open_) co_await close_stream();
     if (!answered_ && !broken_) {
-      co_await respond(error_response(http::status::internal_server_error, version_, "internal error"));
+      auto answer = error_response(http::status::internal_server_error, version_, "internal error");
+      co_await respond(std::move(answer));
     }
     // A cancelled request leaves the coroutine's cancellation state set; the next request starts clean.
     co_await asio::this_coro::reset_cancellation_state();

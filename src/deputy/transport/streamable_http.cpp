@@ -82,10 +82,17 @@ class RequestStream final : public mcp::Outbound {
       : exchange_(exchange), session_id_(session_id) {}
 
   asio::awaitable<bool> send(const json::object& message) override {
+    // Temporaries are named before each co_await: g++ 12 miscompiles some temporaries that live across
+    // a suspension inside a condition.
     if (!exchange_.stream_open()) {
-      if (exchange_.answered() || !co_await exchange_.open_stream(sse_header(session_id_))) co_return false;
+      if (exchange_.answered()) co_return false;
+      auto header = sse_header(session_id_);
+      const bool opened = co_await exchange_.open_stream(std::move(header));
+      if (!opened) co_return false;
     }
-    co_return co_await exchange_.write(sse::frame(json::serialize(message)));
+    const std::string event = sse::frame(json::serialize(message));
+    const bool written = co_await exchange_.write(event);
+    co_return written;
   }
   // Only the request's own coroutine writes to its stream.
   bool post(json::object) override { return false; }
@@ -282,13 +289,18 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, net::Exchange&
   RequestStream stream(exchange, session.id());
   auto answer = co_await dispatcher_.handle_request(session, *message, stream, &exchange.cancellation_signal());
   if (exchange.stream_open()) {
-    if (answer) co_await exchange.write(sse::frame(json::serialize(*answer)));
+    if (answer) {
+      const std::string event = sse::frame(json::serialize(*answer));
+      co_await exchange.write(event);
+    }
     co_await exchange.close_stream();
   } else if (answer) {
     co_await exchange.respond(json_response(*answer, {}));
   } else {
     // Cancelled: no answer is due, but the HTTP exchange must end; an empty event stream says nothing.
-    if (co_await exchange.open_stream(sse_header(session.id()))) co_await exchange.close_stream();
+    auto header = sse_header(session.id());
+    const bool opened = co_await exchange.open_stream(std::move(header));
+    if (opened) co_await exchange.close_stream();
   }
 }
 
@@ -320,7 +332,9 @@ asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& 
   session.set_standalone(stream);
   exchange.set_long_lived();
   co_await asio::this_coro::throw_if_cancelled(false);
-  if (co_await exchange.open_stream(sse_header(session.id()))) {
+  auto header = sse_header(session.id());
+  const bool opened = co_await exchange.open_stream(std::move(header));
+  if (opened) {
     asio::steady_timer keep_alive(executor);
     while (!exchange.stopping()) {
       keep_alive.expires_after(kKeepAliveInterval);
@@ -329,7 +343,8 @@ asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& 
       if (event.index() == 0) {
         auto [ec, text] = std::get<0>(std::move(event));
         if (ec) break;  // the session ended or the server is stopping
-        written = co_await exchange.write(sse::frame(text));
+        const std::string event = sse::frame(text);
+        written = co_await exchange.write(event);
       } else {
         if (std::get<1>(event) != std::tuple{boost::system::error_code{}}) break;  // cancelled
         written = co_await exchange.write(sse::keep_alive());
