@@ -89,14 +89,13 @@ class RecordingHttpTransport extends StreamableHTTPClientTransport {
     sent = [];
     received = [];
     #deliver;
+    // Protocol.connect() reads onmessage before it sets it (to chain a previous handler): the getter must give
+    // back exactly what was set, or the chain calls itself.
     set onmessage(deliver) {
-        this.#deliver = deliver;
+        this.#deliver = deliver && ((message, extra) => (this.received.push(message), deliver(message, extra)));
     }
     get onmessage() {
-        return (message, extra) => {
-            this.received.push(message);
-            this.#deliver?.(message, extra);
-        };
+        return this.#deliver;
     }
     send(message, options) {
         this.sent.push(message);

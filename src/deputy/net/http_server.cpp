@@ -165,7 +165,8 @@ asio::awaitable<bool> Connection<Stream>::read_request() {
   } else if (ec == http::error::body_limit) {
     answer = error_response(http::status::payload_too_large, version_, "request body too large");
   } else if (ec == beast::error::timeout) {
-    answer = error_response(http::status::request_timeout, version_, "request not received in time");
+    // A timed-out stream is closed by Beast; nothing more can be sent. The client that trickled loses
+    // its connection, as with nginx.
   } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
              ec != asio::error::operation_aborted) {
     answer = error_response(http::status::bad_request, version_, "malformed HTTP request");
@@ -232,6 +233,9 @@ asio::awaitable<void> Connection<Stream>::close_stream() {
 
 template <typename Stream>
 asio::awaitable<void> Connection<Stream>::run() {
+  // Cancellation (a client's notifications/cancelled, shutdown) aborts the operation being awaited; the
+  // code after it must still run to answer or close, so later co_awaits must not throw.
+  co_await asio::this_coro::throw_if_cancelled(false);
   if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
     tcp_of(stream_).expires_after(kHandshakeTimeout);
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kAsTuple);

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -119,6 +120,7 @@ class StdioSession {
     asio::co_spawn(
         context_,
         [this, body, message = *message, signal]() -> asio::awaitable<void> {
+          co_await asio::this_coro::throw_if_cancelled(false);
           Output output(*this);
           auto answer = co_await dispatcher_.handle_request(session_, message, output, signal.get());
           if (answer) co_await output.send(*answer);
