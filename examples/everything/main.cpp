@@ -191,10 +191,20 @@ void add_tools(deputy::Server& server) {
         co_return ToolResult::text("JSON Schema 2020-12 tool called with: " + deputy::json::serialize(args));
       });
   server.tool({.name = "test_cancellable",
-               .description = "Waits up to 30 seconds, or until the client cancels the request"},
+               .description = "Waits up to 30 seconds, reporting progress every 100 ms, until the client cancels"},
               [](const object&, RequestContext& context) -> Task<ToolResult> {
-                if (!co_await context.sleep_for(std::chrono::seconds(30))) co_return ToolResult::error("cancelled");
+                for (int tick = 0; tick < 300; ++tick) {
+                  co_await context.progress(tick, 300);
+                  if (!co_await context.sleep_for(std::chrono::milliseconds(100))) co_return ToolResult::error("cancelled");
+                }
                 co_return ToolResult::text("Waited 30 seconds without being cancelled");
+              });
+  server.tool({.name = "test_reconnection",
+               .description = "Closes its SSE connection before answering; the answer arrives on the resumed stream"},
+              [](const object&, RequestContext& context) -> Task<ToolResult> {
+                co_await context.close_sse_stream();
+                co_await context.sleep_for(std::chrono::milliseconds(100));
+                co_return ToolResult::text("Reconnection test completed successfully");
               });
 }
 

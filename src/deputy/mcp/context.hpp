@@ -56,6 +56,10 @@ class RequestContext {
   /// `roots/list`.
   boost::asio::awaitable<std::expected<json::value, RpcError>> list_roots();
 
+  /// Closes this request's SSE connection while the handler goes on; the client resumes the stream
+  /// (GET + Last-Event-ID) and gets what follows. A no-op where the stream is not resumable.
+  boost::asio::awaitable<void> close_sse_stream() { co_await outbound_.disconnect(); }
+
   /// Waits, or stops early when the request is cancelled; false when cancelled.
   boost::asio::awaitable<bool> sleep_for(std::chrono::milliseconds duration);
 

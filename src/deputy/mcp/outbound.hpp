@@ -17,6 +17,10 @@ class Outbound {
   virtual bool post(boost::json::object message) = 0;
   /// Ends the channel (the session ended); what is queued may be dropped.
   virtual void close() {}
+  /// Closes the connection under a resumable stream on purpose (the client resumes with GET and
+  /// Last-Event-ID, e.g. to poll a long operation); messages sent after it wait in the stream's log.
+  /// Nothing happens where the stream cannot be resumed.
+  virtual boost::asio::awaitable<void> disconnect() { co_return; }
 };
 
 }  // namespace deputy::mcp

@@ -101,6 +101,13 @@ class Connection final : public Exchange, public ConnectionBase {
   asio::awaitable<bool> open_stream(http::response<http::empty_body> header) override;
   asio::awaitable<bool> write(std::string_view chunk) override;
   asio::awaitable<void> close_stream() override;
+  asio::awaitable<void> hang_up() override {
+    co_await close_stream();
+    keep_alive_ = false;
+    broken_ = true;
+    error_code ignored;
+    socket_of(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+  }
   void set_long_lived() override { long_lived_ = true; }
   [[nodiscard]] bool stream_open() const override { return stream_open_; }
   [[nodiscard]] bool answered() const override { return answered_; }

@@ -69,6 +69,8 @@ class Exchange {
   virtual boost::asio::awaitable<bool> open_stream(http::response<http::empty_body> header) = 0;
   virtual boost::asio::awaitable<bool> write(std::string_view chunk) = 0;
   virtual boost::asio::awaitable<void> close_stream() = 0;
+  /// Ends the stream and closes the connection, while the handler may go on (nothing more is written).
+  virtual boost::asio::awaitable<void> hang_up() = 0;
   /// A stream that only ends when the client leaves (e.g. the standalone SSE stream): shutdown ends it at
   /// once instead of waiting for it.
   virtual void set_long_lived() = 0;

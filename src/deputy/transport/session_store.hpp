@@ -3,6 +3,7 @@
 // ended by DELETE, by idleness, or at shutdown. Thread-safe; ids come from a CSPRNG.
 
 #include "deputy/mcp/session.hpp"
+#include "deputy/transport/event_log.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +30,7 @@ class SessionStore {
   struct Entry {
     explicit Entry(std::string id) : session(std::move(id)) {}
     mcp::Session session;
+    EventLogs event_logs;  // resumable streams (2025-11-25 and later)
     std::atomic<Clock::rep> last_used{0};
   };
 

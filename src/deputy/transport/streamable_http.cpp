@@ -1,5 +1,6 @@
 #include "deputy/transport/streamable_http.hpp"
 
+#include "deputy/transport/event_log.hpp"
 #include "deputy/transport/sse.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -76,33 +77,89 @@ http::response<http::empty_body> sse_header(std::string_view session_id) {
 }
 
 /// The outbound channel of one POSTed request: its first message turns the answer into an SSE stream.
+/// On sessions of 2025-11-25 and later the stream is resumable: a priming event first, every event with
+/// an id, all of them kept in the session's event log.
 class RequestStream final : public mcp::Outbound {
  public:
-  RequestStream(net::Exchange& exchange, std::string_view session_id)
-      : exchange_(exchange), session_id_(session_id) {}
+  RequestStream(net::Exchange& exchange, SessionStore::Entry& entry) : exchange_(exchange), entry_(entry) {}
 
   asio::awaitable<bool> send(const json::object& message) override {
-    // Temporaries are named before each co_await: g++ 12 miscompiles some temporaries that live across
-    // a suspension inside a condition.
-    if (!exchange_.stream_open()) {
-      if (exchange_.answered()) co_return false;
-      auto header = sse_header(session_id_);
-      const bool opened = co_await exchange_.open_stream(std::move(header));
-      if (!opened) co_return false;
-    }
-    const std::string event = sse::frame(json::serialize(message));
-    const bool written = co_await exchange_.write(event);
-    co_return written;
+    co_return co_await deliver(json::serialize(message), false);
   }
   // Only the request's own coroutine writes to its stream.
   bool post(json::object) override { return false; }
 
+  asio::awaitable<void> disconnect() override {
+    if (detached_) co_return;
+    if (!exchange_.stream_open()) {
+      const bool opened = co_await open();
+      if (!opened) co_return;
+    }
+    if (!log_) co_return;
+    detached_ = true;
+    co_await exchange_.hang_up();
+  }
+
+  /// Sends the request's answer (the stream's last event) and ends the stream.
+  asio::awaitable<void> finish(const json::object& answer) {
+    co_await deliver(json::serialize(answer), true);
+    if (!detached_ && exchange_.stream_open()) co_await exchange_.close_stream();
+  }
+
  private:
+  // Temporaries are named before each co_await: g++ 12 miscompiles some temporaries that live across a
+  // suspension inside a condition.
+  asio::awaitable<bool> open() {
+    if (exchange_.answered()) co_return false;
+    auto header = sse_header(entry_.session.id());
+    const bool opened = co_await exchange_.open_stream(std::move(header));
+    if (!opened) co_return false;
+    if (entry_.session.protocol_version() >= "2025-11-25") {
+      log_ = entry_.event_logs.create();
+      const std::string priming = log_->prime();
+      co_await exchange_.write(priming);
+    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> deliver(std::string data, bool final) {
+    if (!detached_ && !exchange_.stream_open()) {
+      const bool opened = co_await open();
+      if (!opened) co_return false;
+    }
+    const std::string event = log_ ? log_->append(data, final) : sse::frame(data);
+    if (detached_) co_return true;  // kept in the log for the client to resume
+    const bool written = co_await exchange_.write(event);
+    co_return written || log_ != nullptr;
+  }
+
   net::Exchange& exchange_;
-  std::string_view session_id_;
+  SessionStore::Entry& entry_;
+  std::shared_ptr<EventLog> log_;
+  bool detached_ = false;
 };
 
-using MessageChannel = asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
+/// Writes pre-framed events from `channel` to an open SSE exchange, with keep-alive comments, until the
+/// channel closes, the client leaves or the server stops.
+asio::awaitable<void> pump(net::Exchange& exchange, EventChannel& channel) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer keep_alive(executor);
+  while (!exchange.stopping()) {
+    keep_alive.expires_after(kKeepAliveInterval);
+    auto event = co_await (channel.async_receive(kAsTuple) || keep_alive.async_wait(kAsTuple));
+    bool written = false;
+    if (event.index() == 0) {
+      auto [ec, text] = std::get<0>(std::move(event));
+      if (ec) break;  // the session or stream ended, or the server is stopping
+      written = co_await exchange.write(text);
+    } else {
+      if (std::get<1>(event) != std::tuple{boost::system::error_code{}}) break;  // cancelled
+      const std::string_view comment = sse::keep_alive();
+      written = co_await exchange.write(comment);
+    }
+    if (!written) break;  // the client went away
+  }
+}
 
 /// The standalone stream (GET): messages not tied to a request, queued from any thread.
 class StandaloneStream final : public mcp::Outbound {
@@ -111,13 +168,13 @@ class StandaloneStream final : public mcp::Outbound {
 
   asio::awaitable<bool> send(const json::object& message) override { co_return post(message); }
   bool post(json::object message) override {
-    return channel_.try_send(boost::system::error_code{}, json::serialize(message));
+    return channel_.try_send(boost::system::error_code{}, sse::frame(json::serialize(message)));
   }
   void close() override { channel_.close(); }
-  MessageChannel& channel() { return channel_; }
+  EventChannel& channel() { return channel_; }
 
  private:
-  MessageChannel channel_;
+  EventChannel channel_;
 };
 
 }  // namespace
@@ -286,14 +343,15 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, net::Exchange&
       break;
   }
 
-  RequestStream stream(exchange, session.id());
+  RequestStream stream(exchange, *entry);
   auto answer = co_await dispatcher_.handle_request(session, *message, stream, &exchange.cancellation_signal());
-  if (exchange.stream_open()) {
+  if (exchange.answered()) {
+    // Already an event stream (or hung up on purpose): the answer is its last event.
     if (answer) {
-      const std::string event = sse::frame(json::serialize(*answer));
-      co_await exchange.write(event);
+      co_await stream.finish(*answer);
+    } else if (exchange.stream_open()) {
+      co_await exchange.close_stream();
     }
-    co_await exchange.close_stream();
   } else if (answer) {
     co_await exchange.respond(json_response(*answer, {}));
   } else {
@@ -322,36 +380,41 @@ asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& 
     co_return;
   }
   mcp::Session& session = entry->session;
+  exchange.set_long_lived();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto executor = co_await asio::this_coro::executor;
+
+  if (auto last_event = request.find("Last-Event-ID"); last_event != request.end()) {
+    // Resuming a request's stream: what the client missed, then the rest as it comes.
+    auto found = entry->event_logs.find(last_event->value());
+    if (!found) {
+      co_await exchange.respond(rpc_error(http::status::not_found, mcp::RpcCode::kTransportError,
+                                          "Not Found: unknown Last-Event-ID"));
+      co_return;
+    }
+    auto channel = std::make_shared<EventChannel>(executor, kStandaloneQueueDepth);
+    auto replay = found->first->resume(found->second, channel);
+    auto header = sse_header(session.id());
+    const bool opened = co_await exchange.open_stream(std::move(header));
+    if (!opened) co_return;
+    for (const auto& event : replay.events) {
+      const bool written = co_await exchange.write(event);
+      if (!written) co_return;
+    }
+    if (!replay.finished) co_await pump(exchange, *channel);
+    co_return;
+  }
+
   if (session.standalone()) {
     co_await exchange.respond(rpc_error(http::status::conflict, mcp::RpcCode::kTransportError,
                                         "Conflict: Only one SSE stream is allowed per session"));
     co_return;
   }
-  auto executor = co_await asio::this_coro::executor;
   auto stream = std::make_shared<StandaloneStream>(executor);
   session.set_standalone(stream);
-  exchange.set_long_lived();
-  co_await asio::this_coro::throw_if_cancelled(false);
   auto header = sse_header(session.id());
   const bool opened = co_await exchange.open_stream(std::move(header));
-  if (opened) {
-    asio::steady_timer keep_alive(executor);
-    while (!exchange.stopping()) {
-      keep_alive.expires_after(kKeepAliveInterval);
-      auto event = co_await (stream->channel().async_receive(kAsTuple) || keep_alive.async_wait(kAsTuple));
-      bool written = false;
-      if (event.index() == 0) {
-        auto [ec, text] = std::get<0>(std::move(event));
-        if (ec) break;  // the session ended or the server is stopping
-        const std::string event = sse::frame(text);
-        written = co_await exchange.write(event);
-      } else {
-        if (std::get<1>(event) != std::tuple{boost::system::error_code{}}) break;  // cancelled
-        written = co_await exchange.write(sse::keep_alive());
-      }
-      if (!written) break;  // the client went away
-    }
-  }
+  if (opened) co_await pump(exchange, stream->channel());
   session.clear_standalone(stream.get());
   stream->channel().close();
 }
