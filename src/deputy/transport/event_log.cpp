@@ -28,7 +28,8 @@ std::string EventLog::append(std::string_view data, bool final) {
   }
   if (final) {
     finished_ = true;
-    if (reader_) reader_->close();
+    // An empty event ends the reader's stream. (Closing the channel instead would drop what it buffers.)
+    if (reader_) reader_->try_send(boost::system::error_code{}, std::string());
     reader_.reset();
   }
   return event;
@@ -42,7 +43,7 @@ EventLog::Replay EventLog::resume(std::uint64_t after, std::shared_ptr<EventChan
   }
   replay.finished = finished_;
   if (!finished_) {
-    if (reader_) reader_->close();  // one reader per stream: the newest connection wins
+    if (reader_) reader_->try_send(boost::system::error_code{}, std::string());  // the newest reader wins
     reader_ = std::move(channel);
   }
   return replay;

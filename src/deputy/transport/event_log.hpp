@@ -37,7 +37,7 @@ class EventLog {
   /// Records a message and returns its framed event; also hands it to a resumed reader, if any.
   std::string append(std::string_view data, bool final);
   /// Attaches a reader that resumes after event `after`: returns the events it missed (and whether the
-  /// stream already ended), and delivers later ones to `channel`.
+  /// stream already ended), and delivers later ones to `channel`, then an empty string when it ends.
   struct Replay {
     std::vector<std::string> events;
     bool finished = false;

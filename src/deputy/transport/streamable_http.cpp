@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -49,7 +50,11 @@ std::string_view host_part(std::string_view authority) {
 }
 
 bool is_loopback_name(std::string_view host) {
-  return iequals(host, "localhost") || host == "::1" || host.starts_with("127.");
+  if (iequals(host, "localhost")) return true;
+  // Only a literal loopback address counts: "127.0.0.1.attacker.example" is a name like any other.
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 /// A transport-level error as the TypeScript SDK shapes it: a JSON-RPC error with a null id.
@@ -150,7 +155,7 @@ asio::awaitable<void> pump(net::Exchange& exchange, EventChannel& channel) {
     bool written = false;
     if (event.index() == 0) {
       auto [ec, text] = std::get<0>(std::move(event));
-      if (ec) break;  // the session or stream ended, or the server is stopping
+      if (ec || text.empty()) break;  // the session or stream ended, or the server is stopping
       written = co_await exchange.write(text);
     } else {
       if (std::get<1>(event) != std::tuple{boost::system::error_code{}}) break;  // cancelled
