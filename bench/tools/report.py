@@ -51,7 +51,6 @@ def main() -> int:
             "socket_errors": r["errors"],
             "server_cpu_pct": round(100 * raw["server_cpu_s"] / raw["elapsed_s"], 1),
             "wrk_cpu_pct": round(100 * raw["wrk_cpu_s"] / raw["elapsed_s"], 1),
-            "softirq_cpu_pct": round(100 * raw["softirq_cpu_s"] / raw["elapsed_s"], 1),
             "other_cpu_pct": round(100 * raw["other_cpu_s"] / raw["elapsed_s"], 1),
             "idle_cpu_pct": round(100 * raw["idle_cpu_s"] / raw["elapsed_s"], 1),
         }
@@ -71,8 +70,8 @@ def main() -> int:
         doc["idle_sessions"] = load_json(args.sessions)
 
     lines = [
-        "| server | req/s | p50 (ms) | p99 (ms) | × nginx | server CPU | wrk CPU | softirq | other | idle |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server | req/s | p50 (ms) | p99 (ms) | × nginx | server CPU | wrk CPU | other CPU | idle |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ("nginx", "deputy", "typescript-sdk"):
         if name not in servers:
@@ -80,16 +79,17 @@ def main() -> int:
         s = servers[name]
         lines.append(f"| {s['label']} | {s['req_per_s']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | "
                      f"{s['ratio_to_nginx']:.2f} | {s['server_cpu_pct']:.0f}% | {s['wrk_cpu_pct']:.0f}% | "
-                     f"{s['softirq_cpu_pct']:.0f}% | {s['other_cpu_pct']:.0f}% | {s['idle_cpu_pct']:.0f}% |")
+                     f"{s['other_cpu_pct']:.0f}% | {s['idle_cpu_pct']:.0f}% |")
     table = "\n".join(lines)
     summary = []
     busy = [n for n, s in servers.items() if s["other_cpu_pct"] > 10]
     if meta.get("background_cpu_pct_before", 0) > 10 or busy:
         summary.append(f"**Warning: other processes used the CPU during this run** (machine "
                        f"{meta.get('background_cpu_pct_before')}% busy before it started; \"other\" in the table): the numbers are low and noisy.")
-    summary.append("CPU columns: share of one core during the measured run (the machine has "
-                   f"{meta['machine']['nproc']} cores, shared by server and wrk): the server process, wrk, "
-                   "interrupt time (loopback TCP runs largely in softirq), other processes, idle.")
+    summary.append("CPU columns: share of one core during the measured run (100% = one core; the machine has "
+                   f"{meta['machine']['nproc']}, shared by server and wrk): the server's processes, wrk, the rest "
+                   "(other processes, softirq work outside those two), and idle. A server near 100% with idle left "
+                   "over is the bottleneck; wrk near 100% means the load generator is.")
     if ratio_ts is not None:
         summary.append(f"deputy / TypeScript SDK server: **{ratio_ts:.1f}×** the requests per second.")
     if "startup" in doc:
