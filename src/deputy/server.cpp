@@ -114,16 +114,10 @@ int Server::run(const RunOptions& options) {
       co_return;
     }
     if (path == "/healthz" && request.method() == http::verb::get) {
-      net::Response response(http::status::ok, 11);
-      response.set(http::field::content_type, "text/plain");
-      response.body() = "ok\n";
-      co_await exchange.respond(std::move(response));
+      co_await exchange.respond(http::status::ok, "text/plain", "ok\n");
       co_return;
     }
-    net::Response response(http::status::not_found, 11);
-    response.set(http::field::content_type, "application/json");
-    response.body() = R"({"error":"not found"})";
-    co_await exchange.respond(std::move(response));
+    co_await exchange.respond(http::status::not_found, "application/json", R"({"error":"not found"})");
   };
   {
     std::lock_guard lock(impl_->mutex);

@@ -12,10 +12,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <list>
 #include <thread>
 
@@ -33,11 +35,23 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kFirstReadSize = 4096;
 /// TLS handshakes must finish within this time.
 constexpr std::chrono::seconds kHandshakeTimeout{10};
+/// A request's header fields and body are allocated from a block of this size (more goes to the heap
+/// until the request is done).
+constexpr std::size_t kRequestArenaSize = 8 * 1024;
+/// The request's JSON is parsed into a block of this size (more goes to the heap).
+constexpr std::size_t kParseBufferSize = 8 * 1024;
+/// Deadlines are checked this often at most, and at least four times per shortest timeout.
+constexpr std::chrono::milliseconds kMaxDeadlineTick{500};
+constexpr std::chrono::milliseconds kMinDeadlineTick{5};
+
+using Clock = std::chrono::steady_clock;
 
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void on_shutdown() = 0;
+  /// Cuts the connection off when its deadline has passed.
+  virtual void check_deadline(Clock::time_point now) = 0;
 };
 
 struct Worker {
@@ -45,7 +59,15 @@ struct Worker {
   std::optional<tcp::acceptor> acceptor;
   std::list<ConnectionBase*> connections;  // touched only on this worker's thread
   std::optional<asio::steady_timer> grace_timer;
+  std::optional<asio::steady_timer> deadline_timer;
   bool stopping = false;
+
+  /// Once stopping and without connections, nothing may keep the context running.
+  void release_timers_when_done() {
+    if (!stopping || !connections.empty()) return;
+    if (grace_timer) grace_timer->cancel();
+    if (deadline_timer) deadline_timer->cancel();
+  }
 };
 
 }  // namespace
@@ -60,33 +82,38 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
 
   asio::awaitable<void> accept_loop(Worker& worker);
+  asio::awaitable<void> deadline_loop(Worker& worker);
   void shutdown_worker(Worker& worker);
   void connection_closed(Worker& worker);
 };
 
 namespace {
 
-tcp::socket& socket_of(beast::tcp_stream& stream) { return stream.socket(); }
-tcp::socket& socket_of(beast::ssl_stream<beast::tcp_stream>& stream) { return stream.next_layer().socket(); }
-beast::tcp_stream& tcp_of(beast::tcp_stream& stream) { return stream; }
-beast::tcp_stream& tcp_of(beast::ssl_stream<beast::tcp_stream>& stream) { return stream.next_layer(); }
+tcp::socket& socket_of(tcp::socket& stream) { return stream; }
+tcp::socket& socket_of(asio::ssl::stream<tcp::socket>& stream) { return stream.next_layer(); }
 
-/// The answer to a request that could not be read, and whether the connection can continue after it.
-Response error_response(http::status status, unsigned version, std::string_view text) {
-  Response response(status, version);
-  response.set(http::field::content_type, "application/json");
-  response.set(http::field::connection, "close");
-  response.body() = R"({"error":")" + std::string(text) + R"("})";
-  response.keep_alive(false);
-  response.prepare_payload();
-  return response;
+std::string_view reason(http::status status) {
+  auto text = http::obsolete_reason(status);
+  return {text.data(), text.size()};
 }
 
+/// Appends "Name: value\r\n", dropping line breaks: no value of ours may split a header.
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  for (char c : value) {
+    if (c != '\r' && c != '\n') out += c;
+  }
+  out += "\r\n";
+}
+
+/// Timeouts are deadlines checked by the worker's ticker rather than a timer per operation: arming one is
+/// a store, and a connection costs no timer-queue work per request.
 template <typename Stream>
 class Connection final : public Exchange, public ConnectionBase {
  public:
   Connection(Stream stream, HttpServer::Impl& server, Worker& worker)
-      : stream_(std::move(stream)), server_(server), worker_(worker) {
+      : stream_(std::move(stream)), server_(server), worker_(worker), arena_(kRequestArenaSize) {
     position_ = worker_.connections.insert(worker_.connections.end(), this);
   }
   ~Connection() override {
@@ -97,8 +124,10 @@ class Connection final : public Exchange, public ConnectionBase {
   asio::awaitable<void> run();
 
   // Exchange
-  asio::awaitable<bool> respond(Response response) override;
-  asio::awaitable<bool> open_stream(http::response<http::empty_body> header) override;
+  asio::awaitable<bool> respond(http::status status, std::string_view content_type, std::string_view body,
+                                std::span<const Header> headers) override;
+  asio::awaitable<bool> open_stream(http::status status, std::string_view content_type,
+                                    std::span<const Header> headers) override;
   asio::awaitable<bool> write(std::string_view chunk) override;
   asio::awaitable<void> close_stream() override;
   asio::awaitable<void> hang_up() override {
@@ -113,6 +142,11 @@ class Connection final : public Exchange, public ConnectionBase {
   [[nodiscard]] bool answered() const override { return answered_; }
   asio::cancellation_signal& cancellation_signal() override { return signal_; }
   [[nodiscard]] bool stopping() const override { return worker_.stopping; }
+  std::string& body_buffer() override { return body_; }
+  std::span<unsigned char> parse_buffer() override {
+    if (!parse_buffer_) parse_buffer_ = std::make_unique<unsigned char[]>(kParseBufferSize);
+    return {parse_buffer_.get(), kParseBufferSize};
+  }
 
   // ConnectionBase
   void on_shutdown() override {
@@ -123,107 +157,157 @@ class Connection final : public Exchange, public ConnectionBase {
       socket_of(stream_).cancel(ignored);
     }
   }
+  void check_deadline(Clock::time_point now) override {
+    if (now < deadline_) return;
+    timed_out_ = true;
+    deadline_ = Clock::time_point::max();
+    error_code ignored;
+    socket_of(stream_).close(ignored);  // pending operations end with operation_aborted
+  }
 
  private:
+  void arm(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
+  void disarm() { deadline_ = Clock::time_point::max(); }
   asio::awaitable<bool> read_request();
-  asio::awaitable<bool> send(Response& response);
+  asio::awaitable<bool> send_head_and(std::string_view body);
+  void write_head(http::status status, std::string_view content_type, std::span<const Header> headers,
+                  std::optional<std::size_t> content_length);
 
   Stream stream_;
   HttpServer::Impl& server_;
   Worker& worker_;
   std::list<ConnectionBase*>::iterator position_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  Arena arena_;
+  std::optional<http::request_parser<Request::body_type, RequestAllocator>> parser_;
+  std::string head_;      // the response head being written
+  std::string body_;      // body_buffer()
+  std::unique_ptr<unsigned char[]> parse_buffer_;
+  char chunk_size_[24]{};
   asio::cancellation_signal signal_;
+  Clock::time_point deadline_ = Clock::time_point::max();
   bool idle_ = true;
   bool long_lived_ = false;
   bool stream_open_ = false;
+  bool chunked_ = false;
   bool answered_ = false;
   bool keep_alive_ = true;
   bool broken_ = false;
+  bool timed_out_ = false;
   unsigned version_ = 11;
 };
 
 template <typename Stream>
 asio::awaitable<bool> Connection<Stream>::read_request() {
-  auto& tcp_stream = tcp_of(stream_);
   if (buffer_.size() == 0) {
     // Idle: wait for the first byte of the next request under the idle timeout.
     idle_ = true;
     if (worker_.stopping) co_return false;
-    tcp_stream.expires_after(server_.options.idle_timeout);
+    arm(server_.options.idle_timeout);
     auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstReadSize), kAsTuple);
     if (ec) co_return false;  // closed, idle timeout, or shutdown: nothing to answer
     buffer_.commit(n);
   }
   idle_ = false;
-  parser_.emplace();
+  parser_.reset();
+  arena_.reset();
+  RequestAllocator allocator(arena_);
+  parser_.emplace(std::piecewise_construct, std::make_tuple(allocator), std::make_tuple(allocator));
   parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
   parser_->body_limit(server_.options.body_limit);
-  tcp_stream.expires_after(server_.options.read_timeout);
+  arm(server_.options.read_timeout);
   auto [ec, n] = co_await http::async_read(stream_, buffer_, *parser_, kAsTuple);
+  disarm();
   if (!ec) co_return true;
+  if (timed_out_) co_return false;  // a client that trickles loses its connection, as with nginx
 
   // Each reading error has its own answer; the connection is closed after it, since the rest of the
   // stream can no longer be framed.
-  std::optional<Response> answer;
+  keep_alive_ = false;
   if (ec == http::error::header_limit) {
-    answer = error_response(http::status::request_header_fields_too_large, version_, "request header too large");
+    co_await respond(http::status::request_header_fields_too_large, "application/json",
+                     R"({"error":"request header too large"})", {});
   } else if (ec == http::error::body_limit) {
-    answer = error_response(http::status::payload_too_large, version_, "request body too large");
-  } else if (ec == beast::error::timeout) {
-    // A timed-out stream is closed by Beast; nothing more can be sent. The client that trickled loses
-    // its connection, as with nginx.
+    co_await respond(http::status::payload_too_large, "application/json", R"({"error":"request body too large"})",
+                     {});
   } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
              ec != asio::error::operation_aborted) {
-    answer = error_response(http::status::bad_request, version_, "malformed HTTP request");
-  }
-  if (answer) {
-    tcp_stream.expires_after(server_.options.write_timeout);
-    co_await http::async_write(stream_, *answer, kAsTuple);
+    co_await respond(http::status::bad_request, "application/json", R"({"error":"malformed HTTP request"})", {});
   }
   co_return false;
 }
 
 template <typename Stream>
-asio::awaitable<bool> Connection<Stream>::send(Response& response) {
-  tcp_of(stream_).expires_after(server_.options.write_timeout);
-  auto [ec, n] = co_await http::async_write(stream_, response, kAsTuple);
+void Connection<Stream>::write_head(http::status status, std::string_view content_type,
+                                    std::span<const Header> headers, std::optional<std::size_t> content_length) {
+  head_.clear();
+  head_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head_ += std::to_string(static_cast<unsigned>(status));
+  head_ += ' ';
+  head_ += reason(status);
+  head_ += "\r\n";
+  if (!content_type.empty()) append_header(head_, "Content-Type", content_type);
+  for (const auto& header : headers) append_header(head_, header.name, header.value);
+  if (content_length) {
+    append_header(head_, "Content-Length", std::to_string(*content_length));
+  } else if (chunked_) {
+    head_ += "Transfer-Encoding: chunked\r\n";
+  }
+  if (!keep_alive_ || worker_.stopping) {
+    keep_alive_ = false;
+    head_ += "Connection: close\r\n";
+  } else if (version_ == 10) {
+    head_ += "Connection: keep-alive\r\n";
+  }
+  head_ += "\r\n";
+}
+
+template <typename Stream>
+asio::awaitable<bool> Connection<Stream>::send_head_and(std::string_view body) {
+  if (broken_) co_return false;
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
+  arm(server_.options.write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kAsTuple);
+  disarm();
   if (ec) broken_ = true;
   co_return !ec;
 }
 
 template <typename Stream>
-asio::awaitable<bool> Connection<Stream>::respond(Response response) {
+asio::awaitable<bool> Connection<Stream>::respond(http::status status, std::string_view content_type,
+                                                  std::string_view body, std::span<const Header> headers) {
   answered_ = true;
-  response.version(version_);
-  response.keep_alive(keep_alive_ && !worker_.stopping);
-  response.prepare_payload();
-  co_return co_await send(response);
+  write_head(status, content_type, headers, body.size());
+  co_return co_await send_head_and(body);
 }
 
 template <typename Stream>
-asio::awaitable<bool> Connection<Stream>::open_stream(http::response<http::empty_body> header) {
+asio::awaitable<bool> Connection<Stream>::open_stream(http::status status, std::string_view content_type,
+                                                      std::span<const Header> headers) {
   answered_ = true;
   stream_open_ = true;
-  header.version(version_);
-  header.keep_alive(keep_alive_);
-  header.chunked(true);
-  http::response_serializer<http::empty_body> serializer(header);
-  tcp_of(stream_).expires_after(server_.options.write_timeout);
-  auto [ec, n] = co_await http::async_write_header(stream_, serializer, kAsTuple);
-  tcp_of(stream_).expires_never();
-  if (ec) broken_ = true;
-  co_return !ec;
+  // HTTP/1.0 has no chunked encoding: the stream ends with the connection.
+  chunked_ = version_ >= 11;
+  if (!chunked_) keep_alive_ = false;
+  write_head(status, content_type, headers, std::nullopt);
+  co_return co_await send_head_and({});
 }
 
 template <typename Stream>
 asio::awaitable<bool> Connection<Stream>::write(std::string_view chunk) {
   if (broken_ || !stream_open_) co_return false;
-  tcp_of(stream_).expires_after(server_.options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(chunk.data(), chunk.size())),
-                                            kAsTuple);
-  tcp_of(stream_).expires_never();
+  if (chunk.empty()) co_return true;  // an empty chunk would end the stream
+  arm(server_.options.write_timeout);
+  error_code ec;
+  if (chunked_) {
+    const int size = std::snprintf(chunk_size_, sizeof chunk_size_, "%zx\r\n", chunk.size());
+    const std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_size_, static_cast<std::size_t>(size)),
+                                                    asio::buffer(chunk.data(), chunk.size()), asio::buffer("\r\n", 2)};
+    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, buffers, kAsTuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, asio::buffer(chunk.data(), chunk.size()), kAsTuple);
+  }
+  disarm();
   if (ec) broken_ = true;
   co_return !ec;
 }
@@ -233,8 +317,13 @@ asio::awaitable<void> Connection<Stream>::close_stream() {
   if (!stream_open_) co_return;
   stream_open_ = false;
   if (broken_) co_return;
-  tcp_of(stream_).expires_after(server_.options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kAsTuple);
+  if (!chunked_) {
+    broken_ = true;  // the end of the body is the end of the connection
+    co_return;
+  }
+  arm(server_.options.write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer("0\r\n\r\n", 5), kAsTuple);
+  disarm();
   if (ec) broken_ = true;
 }
 
@@ -243,9 +332,10 @@ asio::awaitable<void> Connection<Stream>::run() {
   // Cancellation (a client's notifications/cancelled, shutdown) aborts the operation being awaited; the
   // code after it must still run to answer or close, so later co_awaits must not throw.
   co_await asio::this_coro::throw_if_cancelled(false);
-  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-    tcp_of(stream_).expires_after(kHandshakeTimeout);
+  if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+    arm(kHandshakeTimeout);
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kAsTuple);
+    disarm();
     if (ec) co_return;
   }
   while (co_await read_request()) {
@@ -254,7 +344,7 @@ asio::awaitable<void> Connection<Stream>::run() {
     keep_alive_ = request.keep_alive();
     answered_ = false;
     long_lived_ = false;
-    tcp_of(stream_).expires_never();
+    chunked_ = false;
     try {
       co_await server_.handler(request, *this);
     } catch (const std::exception& e) {
@@ -264,19 +354,20 @@ asio::awaitable<void> Connection<Stream>::run() {
     }
     if (stream_open_) co_await close_stream();
     if (!answered_ && !broken_) {
-      auto answer = error_response(http::status::internal_server_error, version_, "internal error");
-      co_await respond(std::move(answer));
+      keep_alive_ = false;
+      co_await respond(http::status::internal_server_error, "application/json", R"({"error":"internal error"})", {});
     }
     // A cancelled request leaves the coroutine's cancellation state set; the next request starts clean.
     co_await asio::this_coro::reset_cancellation_state();
     if (broken_ || !keep_alive_ || worker_.stopping) break;
   }
   error_code ignored;
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  } else {
-    tcp_of(stream_).expires_after(std::chrono::seconds(1));
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    stream_.shutdown(tcp::socket::shutdown_send, ignored);
+  } else if (!broken_ && !timed_out_) {
+    arm(std::chrono::seconds(1));
     co_await stream_.async_shutdown(kAsTuple);
+    disarm();
   }
 }
 
@@ -289,6 +380,22 @@ void spawn_connection(Stream stream, HttpServer::Impl& server, Worker& worker) {
 }
 
 }  // namespace
+
+asio::awaitable<void> HttpServer::Impl::deadline_loop(Worker& worker) {
+  const auto shortest = std::min({options.read_timeout, options.idle_timeout, options.write_timeout});
+  const auto tick = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(shortest / 4),
+                               kMinDeadlineTick, kMaxDeadlineTick);
+  auto& timer = worker.deadline_timer.emplace(worker.context);
+  for (;;) {
+    timer.expires_after(tick);
+    auto [ec] = co_await timer.async_wait(kAsTuple);
+    if (ec || (worker.stopping && worker.connections.empty())) co_return;
+    const auto now = Clock::now();
+    // Copy: a connection cut off may unlink itself.
+    std::vector<ConnectionBase*> connections(worker.connections.begin(), worker.connections.end());
+    for (auto* connection : connections) connection->check_deadline(now);
+  }
+}
 
 asio::awaitable<void> HttpServer::Impl::accept_loop(Worker& worker) {
   for (;;) {
@@ -310,17 +417,16 @@ asio::awaitable<void> HttpServer::Impl::accept_loop(Worker& worker) {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     if (tls) {
-      spawn_connection(beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), *this,
-                       worker);
+      spawn_connection(asio::ssl::stream<tcp::socket>(std::move(socket), *tls), *this, worker);
     } else {
-      spawn_connection(beast::tcp_stream(std::move(socket)), *this, worker);
+      spawn_connection(std::move(socket), *this, worker);
     }
   }
 }
 
 void HttpServer::Impl::connection_closed(Worker& worker) {
   open_connections.fetch_sub(1, std::memory_order_relaxed);
-  if (worker.stopping && worker.connections.empty() && worker.grace_timer) worker.grace_timer->cancel();
+  worker.release_timers_when_done();
 }
 
 void HttpServer::Impl::shutdown_worker(Worker& worker) {
@@ -341,6 +447,7 @@ void HttpServer::Impl::shutdown_worker(Worker& worker) {
       worker.context.stop();
     });
   }
+  worker.release_timers_when_done();
 }
 
 HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
@@ -404,6 +511,7 @@ asio::any_io_executor HttpServer::executor() const { return impl_->workers.front
 void HttpServer::run() {
   for (auto& worker : impl_->workers) {
     asio::co_spawn(worker->context, impl_->accept_loop(*worker), asio::detached);
+    asio::co_spawn(worker->context, impl_->deadline_loop(*worker), asio::detached);
   }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->workers.size(); ++i) {

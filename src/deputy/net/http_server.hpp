@@ -2,10 +2,14 @@
 // HTTP/1.1 server on Boost.Beast: one io_context per thread, each with its own SO_REUSEPORT acceptor,
 // one coroutine per connection, keep-alive, limits and timeouts, optional TLS, graceful shutdown.
 
+#include "deputy/net/arena.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
@@ -14,14 +18,24 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace deputy::net {
 
 namespace http = boost::beast::http;
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+/// A request's header fields and body live in its connection's arena (see arena.hpp).
+using RequestAllocator = ArenaAllocator<char>;
+using Request = http::request<http::basic_string_body<char, std::char_traits<char>, RequestAllocator>,
+                              http::basic_fields<RequestAllocator>>;
+
+/// A response header besides the status line, Content-Type, Content-Length/Transfer-Encoding and
+/// Connection, which the connection writes itself.
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
 
 /// Largest request body: MCP messages are small, but a tool argument may carry a document.
 inline constexpr std::size_t kDefaultBodyLimit = 4 * 1024 * 1024;
@@ -60,13 +74,17 @@ struct ServerOptions {
 };
 
 /// One request/response exchange as a handler sees it: answer once with `respond`, or `open_stream` and
-/// `write` chunks (server-sent events) until `close_stream`.
+/// `write` chunks (server-sent events) until `close_stream`. The views passed in need only live until the
+/// call returns.
 class Exchange {
  public:
   virtual ~Exchange() = default;
-  /// False when the client is gone.
-  virtual boost::asio::awaitable<bool> respond(Response response) = 0;
-  virtual boost::asio::awaitable<bool> open_stream(http::response<http::empty_body> header) = 0;
+  /// A whole response; false when the client is gone.
+  virtual boost::asio::awaitable<bool> respond(http::status status, std::string_view content_type,
+                                               std::string_view body, std::span<const Header> headers = {}) = 0;
+  /// The head of a streamed response (chunked on HTTP/1.1).
+  virtual boost::asio::awaitable<bool> open_stream(http::status status, std::string_view content_type,
+                                                   std::span<const Header> headers = {}) = 0;
   virtual boost::asio::awaitable<bool> write(std::string_view chunk) = 0;
   virtual boost::asio::awaitable<void> close_stream() = 0;
   /// Ends the stream and closes the connection, while the handler may go on (nothing more is written).
@@ -79,6 +97,11 @@ class Exchange {
   /// Cancelled when the client cancels the request being handled, or at shutdown for long-lived streams.
   [[nodiscard]] virtual boost::asio::cancellation_signal& cancellation_signal() = 0;
   [[nodiscard]] virtual bool stopping() const = 0;
+  /// The connection's scratch memory, reused from request to request so that answering costs no
+  /// allocation once warm: a string to build a response body in, and a buffer to parse the request's
+  /// JSON in. Both belong to the current exchange only.
+  [[nodiscard]] virtual std::string& body_buffer() = 0;
+  [[nodiscard]] virtual std::span<unsigned char> parse_buffer() = 0;
 };
 
 using Handler = std::function<boost::asio::awaitable<void>(Request& request, Exchange& exchange)>;

@@ -57,28 +57,90 @@ bool is_loopback_name(std::string_view host) {
   return !ec && address.is_loopback();
 }
 
-/// A transport-level error as the TypeScript SDK shapes it: a JSON-RPC error with a null id.
-net::Response rpc_error(http::status status, mcp::RpcCode code, std::string_view message) {
-  net::Response response(status, 11);
-  response.set(http::field::content_type, "application/json");
-  response.body() = json::serialize(mcp::make_error(nullptr, {code, std::string(message), {}}));
-  return response;
+}  // namespace
+
+/// The headers the transport reads, found in one pass over the request (the first of duplicates wins).
+struct StreamableHttp::Headers {
+  std::optional<std::string_view> origin;
+  std::string_view host;
+  std::string_view accept;
+  std::string_view content_type;
+  std::string_view session_id;
+  std::optional<std::string_view> protocol_version;
+  std::optional<std::string_view> last_event_id;
+};
+
+namespace {
+
+StreamableHttp::Headers scan(const net::Request& request) {
+  StreamableHttp::Headers out;
+  auto keep = [](std::string_view& slot, std::string_view value) {
+    if (slot.empty()) slot = value;
+  };
+  for (const auto& field : request) {
+    const std::string_view value = field.value();
+    switch (field.name()) {
+      case http::field::origin:
+        if (!out.origin) out.origin = value;
+        break;
+      case http::field::host:
+        keep(out.host, value);
+        break;
+      case http::field::accept:
+        keep(out.accept, value);
+        break;
+      case http::field::content_type:
+        keep(out.content_type, value);
+        break;
+      default: {
+        const std::string_view name = field.name_string();
+        if (iequals(name, kSessionHeader)) {
+          keep(out.session_id, value);
+        } else if (iequals(name, kProtocolHeader)) {
+          if (!out.protocol_version) out.protocol_version = value;
+        } else if (iequals(name, "Last-Event-ID")) {
+          if (!out.last_event_id) out.last_event_id = value;
+        }
+      }
+    }
+  }
+  return out;
 }
 
-net::Response json_response(const json::object& message, std::string_view session_id) {
-  net::Response response(http::status::ok, 11);
-  response.set(http::field::content_type, "application/json");
-  if (!session_id.empty()) response.set(kSessionHeader, session_id);
-  response.body() = json::serialize(message);
-  return response;
+/// Serializes into `out` (the connection's reusable body buffer), allocating nothing once it is warm.
+void serialize_into(std::string& out, const json::object& message) {
+  json::serializer serializer;
+  serializer.reset(&message);
+  out.clear();
+  char chunk[2048];
+  while (!serializer.done()) out += serializer.read(chunk, sizeof chunk);
 }
 
-http::response<http::empty_body> sse_header(std::string_view session_id) {
-  http::response<http::empty_body> header(http::status::ok, 11);
-  header.set(http::field::content_type, "text/event-stream");
-  header.set(http::field::cache_control, "no-cache");
-  if (!session_id.empty()) header.set(kSessionHeader, session_id);
-  return header;
+/// A transport-level error as the official SDKs shape it: a JSON-RPC error with a null id (or the
+/// request's id when it could be read).
+asio::awaitable<void> send_error(net::Exchange& exchange, http::status status, mcp::RpcCode code,
+                                 std::string_view message, const json::value* id = nullptr,
+                                 std::span<const net::Header> headers = {}) {
+  auto& body = exchange.body_buffer();
+  const json::object error = mcp::make_error(id, {code, std::string(message), {}});
+  serialize_into(body, error);
+  co_await exchange.respond(status, "application/json", body, headers);
+}
+
+/// A JSON-RPC answer as application/json.
+asio::awaitable<void> send_json(net::Exchange& exchange, const json::object& message, std::string_view session_id) {
+  auto& body = exchange.body_buffer();
+  serialize_into(body, message);
+  const std::array<net::Header, 1> headers{net::Header{kSessionHeader, session_id}};
+  co_await exchange.respond(http::status::ok, "application/json", body,
+                            std::span(headers.data(), session_id.empty() ? 0 : 1));
+}
+
+asio::awaitable<bool> open_event_stream(net::Exchange& exchange, std::string_view session_id) {
+  const std::array<net::Header, 2> headers{net::Header{"Cache-Control", "no-cache"},
+                                           net::Header{kSessionHeader, session_id}};
+  co_return co_await exchange.open_stream(http::status::ok, "text/event-stream",
+                                          std::span(headers.data(), session_id.empty() ? 1 : 2));
 }
 
 /// The outbound channel of one POSTed request: its first message turns the answer into an SSE stream.
@@ -116,8 +178,7 @@ class RequestStream final : public mcp::Outbound {
   // suspension inside a condition.
   asio::awaitable<bool> open() {
     if (exchange_.answered()) co_return false;
-    auto header = sse_header(entry_.session.id());
-    const bool opened = co_await exchange_.open_stream(std::move(header));
+    const bool opened = co_await open_event_stream(exchange_, entry_.session.id());
     if (!opened) co_return false;
     if (entry_.session.protocol_version() >= "2025-11-25") {
       log_ = entry_.event_logs.create();
@@ -221,114 +282,107 @@ bool StreamableHttp::origin_allowed(std::string_view origin) const {
 }
 
 asio::awaitable<void> StreamableHttp::handle(net::Request& request, net::Exchange& exchange) {
+  const Headers headers = scan(request);
   // DNS rebinding: a web page may make a browser talk to a local server under the page's own name. The
   // Origin header (sent by browsers) and, on loopback, the Host header give it away.
-  if (auto origin = request.find(http::field::origin); origin != request.end()) {
-    if (!origin_allowed(origin->value())) {
-      co_await exchange.respond(rpc_error(http::status::forbidden, mcp::RpcCode::kTransportError,
-                                          "Forbidden: origin not allowed"));
-      co_return;
-    }
+  if (headers.origin && !origin_allowed(*headers.origin)) {
+    co_await send_error(exchange, http::status::forbidden, mcp::RpcCode::kTransportError,
+                        "Forbidden: origin not allowed");
+    co_return;
   }
-  if (options_.require_loopback_host && !is_loopback_host(request[http::field::host])) {
-    co_await exchange.respond(
-        rpc_error(http::status::forbidden, mcp::RpcCode::kTransportError, "Forbidden: host not allowed"));
+  if (options_.require_loopback_host && !is_loopback_host(headers.host)) {
+    co_await send_error(exchange, http::status::forbidden, mcp::RpcCode::kTransportError, "Forbidden: host not allowed");
     co_return;
   }
   switch (request.method()) {
     case http::verb::post:
-      co_await post(request, exchange);
+      co_await post(request, headers, exchange);
       break;
     case http::verb::get:
-      co_await get(request, exchange);
+      co_await get(headers, exchange);
       break;
     case http::verb::delete_:
-      co_await remove(request, exchange);
+      co_await remove(headers, exchange);
       break;
     default: {
-      auto response = rpc_error(http::status::method_not_allowed, mcp::RpcCode::kTransportError,
-                                "Method not allowed");
-      response.set(http::field::allow, "GET, POST, DELETE");
-      co_await exchange.respond(std::move(response));
+      static constexpr std::array<net::Header, 1> kAllow{net::Header{"Allow", "GET, POST, DELETE"}};
+      co_await send_error(exchange, http::status::method_not_allowed, mcp::RpcCode::kTransportError,
+                          "Method not allowed", nullptr, kAllow);
     }
   }
 }
 
-asio::awaitable<void> StreamableHttp::post(net::Request& request, net::Exchange& exchange) {
+asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers& headers, net::Exchange& exchange) {
   const auto now = SessionStore::Clock::now();
-  if (!accepts(request[http::field::accept], "application/json") ||
-      !accepts(request[http::field::accept], "text/event-stream")) {
-    co_await exchange.respond(rpc_error(http::status::not_acceptable, mcp::RpcCode::kTransportError,
-                                        "Not Acceptable: Client must accept both application/json and "
-                                        "text/event-stream"));
+  if (!accepts(headers.accept, "application/json") || !accepts(headers.accept, "text/event-stream")) {
+    co_await send_error(exchange, http::status::not_acceptable, mcp::RpcCode::kTransportError,
+                        "Not Acceptable: Client must accept both application/json and text/event-stream");
     co_return;
   }
-  const std::string_view content_type = request[http::field::content_type];
+  const std::string_view content_type = headers.content_type;
   if (!iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json")) {
-    co_await exchange.respond(rpc_error(http::status::unsupported_media_type, mcp::RpcCode::kTransportError,
-                                        "Unsupported Media Type: Content-Type must be application/json"));
+    co_await send_error(exchange, http::status::unsupported_media_type, mcp::RpcCode::kTransportError,
+                        "Unsupported Media Type: Content-Type must be application/json");
     co_return;
   }
 
-  json::monotonic_resource arena;
+  // The message is parsed into the connection's own buffer: no allocation for a typical request.
+  auto scratch = exchange.parse_buffer();
+  json::monotonic_resource arena(scratch.data(), scratch.size());
   boost::system::error_code ec;
-  json::value body = json::parse(request.body(), ec, &arena, mcp::parse_options());
+  json::value body = json::parse(std::string_view(request.body()), ec, &arena, mcp::parse_options());
   if (ec) {
-    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kParseError,
-                                        ec == json::error::too_deep ? "Parse error: nesting too deep"
-                                                                    : "Parse error: invalid JSON"));
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kParseError,
+                        ec == json::error::too_deep ? "Parse error: nesting too deep" : "Parse error: invalid JSON");
     co_return;
   }
   if (body.is_array()) {
     // JSON-RPC batches left MCP in 2025-06-18; one message per POST.
-    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kInvalidRequest,
-                                        "Invalid Request: batches are not supported"));
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kInvalidRequest,
+                        "Invalid Request: batches are not supported");
     co_return;
   }
   auto message = mcp::classify(body);
   if (!message) {
-    auto response = rpc_error(http::status::bad_request, message.error().code, message.error().message);
-    if (const auto* id = body.is_object() ? body.get_object().if_contains("id") : nullptr;
-        id != nullptr && (id->is_string() || id->is_int64()) &&
-        (!id->is_string() || id->get_string().size() <= mcp::kMaxIdLength)) {
-      response.body() = json::serialize(mcp::make_error(id, message.error()));
-    }
-    co_await exchange.respond(std::move(response));
+    const json::value* id = body.is_object() ? body.get_object().if_contains("id") : nullptr;
+    const bool echo_id = id != nullptr && (id->is_string() || id->is_int64()) &&
+                         (!id->is_string() || id->get_string().size() <= mcp::kMaxIdLength);
+    co_await send_error(exchange, http::status::bad_request, message.error().code, message.error().message,
+                        echo_id ? id : nullptr);
     co_return;
   }
 
-  const std::string_view session_id = request[kSessionHeader];
+  const std::string_view session_id = headers.session_id;
   if (message->kind == mcp::MessageKind::kRequest && message->method == "initialize") {
     if (!session_id.empty() && sessions_.find(session_id, now)) {
-      co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kInvalidRequest,
-                                          "Invalid Request: Server already initialized"));
+      co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kInvalidRequest,
+                          "Invalid Request: Server already initialized");
       co_return;
     }
     auto entry = sessions_.create(now);
     if (!entry) {
-      co_await exchange.respond(rpc_error(http::status::service_unavailable, mcp::RpcCode::kTransportError,
-                                          "Service Unavailable: too many sessions"));
+      co_await send_error(exchange, http::status::service_unavailable, mcp::RpcCode::kTransportError,
+                          "Service Unavailable: too many sessions");
       co_return;
     }
-    co_await exchange.respond(json_response(dispatcher_.initialize(entry->session, *message), entry->session.id()));
+    const json::object answer = dispatcher_.initialize(entry->session, *message);
+    co_await send_json(exchange, answer, entry->session.id());
     co_return;
   }
 
   if (session_id.empty()) {
-    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
-                                        "Bad Request: Mcp-Session-Id header is required"));
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
+                        "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
   auto entry = sessions_.find(session_id, now);
   if (!entry) {
-    co_await exchange.respond(
-        rpc_error(http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found"));
+    co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
   }
-  if (auto version = request.find(kProtocolHeader);
-      version != request.end() && !mcp::is_supported_version(version->value())) {
-    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
-                                        "Bad Request: Unsupported protocol version"));
+  if (headers.protocol_version && !mcp::is_supported_version(*headers.protocol_version)) {
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
+                        "Bad Request: Unsupported protocol version");
     co_return;
   }
 
@@ -336,13 +390,13 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, net::Exchange&
   switch (message->kind) {
     case mcp::MessageKind::kNotification:
       dispatcher_.handle_notification(session, *message);
-      co_await exchange.respond(net::Response(http::status::accepted, 11));
+      co_await exchange.respond(http::status::accepted, {}, {});
       co_return;
     case mcp::MessageKind::kResponse:
     case mcp::MessageKind::kErrorResponse:
       // The reply outlives this request's arena: copy it to the heap.
       dispatcher_.handle_response(session, *message, json::value(body, json::storage_ptr()));
-      co_await exchange.respond(net::Response(http::status::accepted, 11));
+      co_await exchange.respond(http::status::accepted, {}, {});
       co_return;
     case mcp::MessageKind::kRequest:
       break;
@@ -358,30 +412,28 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, net::Exchange&
       co_await exchange.close_stream();
     }
   } else if (answer) {
-    co_await exchange.respond(json_response(*answer, {}));
+    co_await send_json(exchange, *answer, {});
   } else {
     // Cancelled: no answer is due, but the HTTP exchange must end; an empty event stream says nothing.
-    auto header = sse_header(session.id());
-    const bool opened = co_await exchange.open_stream(std::move(header));
+    const bool opened = co_await open_event_stream(exchange, session.id());
     if (opened) co_await exchange.close_stream();
   }
 }
 
-asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& exchange) {
-  if (!accepts(request[http::field::accept], "text/event-stream")) {
-    co_await exchange.respond(rpc_error(http::status::not_acceptable, mcp::RpcCode::kTransportError,
-                                        "Not Acceptable: Client must accept text/event-stream"));
+asio::awaitable<void> StreamableHttp::get(const Headers& headers, net::Exchange& exchange) {
+  if (!accepts(headers.accept, "text/event-stream")) {
+    co_await send_error(exchange, http::status::not_acceptable, mcp::RpcCode::kTransportError,
+                        "Not Acceptable: Client must accept text/event-stream");
     co_return;
   }
-  const std::string_view session_id = request[kSessionHeader];
-  if (session_id.empty()) {
-    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
-                                        "Bad Request: Mcp-Session-Id header is required"));
+  if (headers.session_id.empty()) {
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
+                        "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
-  auto entry = sessions_.find(session_id, SessionStore::Clock::now());
+  auto entry = sessions_.find(headers.session_id, SessionStore::Clock::now());
   if (!entry) {
-    co_await exchange.respond(rpc_error(http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found"));
+    co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
   }
   mcp::Session& session = entry->session;
@@ -389,18 +441,17 @@ asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& 
   co_await asio::this_coro::throw_if_cancelled(false);
   auto executor = co_await asio::this_coro::executor;
 
-  if (auto last_event = request.find("Last-Event-ID"); last_event != request.end()) {
+  if (headers.last_event_id) {
     // Resuming a request's stream: what the client missed, then the rest as it comes.
-    auto found = entry->event_logs.find(last_event->value());
+    auto found = entry->event_logs.find(*headers.last_event_id);
     if (!found) {
-      co_await exchange.respond(rpc_error(http::status::not_found, mcp::RpcCode::kTransportError,
-                                          "Not Found: unknown Last-Event-ID"));
+      co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kTransportError,
+                          "Not Found: unknown Last-Event-ID");
       co_return;
     }
     auto channel = std::make_shared<EventChannel>(executor, kStandaloneQueueDepth);
     auto replay = found->first->resume(found->second, channel);
-    auto header = sse_header(session.id());
-    const bool opened = co_await exchange.open_stream(std::move(header));
+    const bool opened = co_await open_event_stream(exchange, session.id());
     if (!opened) co_return;
     for (const auto& event : replay.events) {
       const bool written = co_await exchange.write(event);
@@ -411,31 +462,29 @@ asio::awaitable<void> StreamableHttp::get(net::Request& request, net::Exchange& 
   }
 
   if (session.standalone()) {
-    co_await exchange.respond(rpc_error(http::status::conflict, mcp::RpcCode::kTransportError,
-                                        "Conflict: Only one SSE stream is allowed per session"));
+    co_await send_error(exchange, http::status::conflict, mcp::RpcCode::kTransportError,
+                        "Conflict: Only one SSE stream is allowed per session");
     co_return;
   }
   auto stream = std::make_shared<StandaloneStream>(executor);
   session.set_standalone(stream);
-  auto header = sse_header(session.id());
-  const bool opened = co_await exchange.open_stream(std::move(header));
+  const bool opened = co_await open_event_stream(exchange, session.id());
   if (opened) co_await pump(exchange, stream->channel());
   session.clear_standalone(stream.get());
   stream->channel().close();
 }
 
-asio::awaitable<void> StreamableHttp::remove(net::Request& request, net::Exchange& exchange) {
-  const std::string_view session_id = request[kSessionHeader];
-  if (session_id.empty()) {
-    co_await exchange.respond(rpc_error(http::status::bad_request, mcp::RpcCode::kTransportError,
-                                        "Bad Request: Mcp-Session-Id header is required"));
+asio::awaitable<void> StreamableHttp::remove(const Headers& headers, net::Exchange& exchange) {
+  if (headers.session_id.empty()) {
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
+                        "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
-  if (!sessions_.remove(session_id)) {
-    co_await exchange.respond(rpc_error(http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found"));
+  if (!sessions_.remove(headers.session_id)) {
+    co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
   }
-  co_await exchange.respond(net::Response(http::status::ok, 11));
+  co_await exchange.respond(http::status::ok, {}, {});
 }
 
 void StreamableHttp::broadcast(const json::object& notification) {

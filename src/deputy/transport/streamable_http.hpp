@@ -51,10 +51,12 @@ class StreamableHttp {
   [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
   [[nodiscard]] const StreamableHttpOptions& options() const { return options_; }
 
+  struct Headers;  // the request headers the transport reads (defined in the .cpp)
+
  private:
-  boost::asio::awaitable<void> post(net::Request& request, net::Exchange& exchange);
-  boost::asio::awaitable<void> get(net::Request& request, net::Exchange& exchange);
-  boost::asio::awaitable<void> remove(net::Request& request, net::Exchange& exchange);
+  boost::asio::awaitable<void> post(net::Request& request, const Headers& headers, net::Exchange& exchange);
+  boost::asio::awaitable<void> get(const Headers& headers, net::Exchange& exchange);
+  boost::asio::awaitable<void> remove(const Headers& headers, net::Exchange& exchange);
   [[nodiscard]] bool origin_allowed(std::string_view origin) const;
 
   const mcp::Dispatcher& dispatcher_;
