@@ -76,25 +76,36 @@ bool Session::deliver_reply(const json::value& id, json::value reply) {
 }
 
 void Session::track(const json::value& id, std::shared_ptr<Cancellation> cancellation) {
+  std::string key = id_key(id);
   std::lock_guard lock(mutex_);
-  in_flight_[id_key(id)] = std::move(cancellation);
+  in_flight_.emplace_back(std::move(key), std::move(cancellation));
 }
 
 void Session::untrack(const json::value& id) {
+  const std::string key = id_key(id);
   std::lock_guard lock(mutex_);
-  in_flight_.erase(id_key(id));
+  // The newest entry of that id goes: a client that reuses an id while the first is in flight gets
+  // each one untracked in turn.
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+    if (it->first == key) {
+      if (&*it != &in_flight_.back()) *it = std::move(in_flight_.back());
+      in_flight_.pop_back();
+      return;
+    }
+  }
 }
 
 bool Session::cancel(const json::value& id) {
-  std::shared_ptr<Cancellation> cancellation;
+  const std::string key = id_key(id);
+  std::vector<std::shared_ptr<Cancellation>> matching;
   {
     std::lock_guard lock(mutex_);
-    auto it = in_flight_.find(id_key(id));
-    if (it == in_flight_.end()) return false;
-    cancellation = it->second;
+    for (const auto& [entry_key, cancellation] : in_flight_) {
+      if (entry_key == key) matching.push_back(cancellation);
+    }
   }
-  cancellation->request();
-  return true;
+  for (auto& cancellation : matching) cancellation->request();
+  return !matching.empty();
 }
 
 void Session::set_standalone(std::shared_ptr<Outbound> outbound) {
@@ -114,7 +125,7 @@ std::shared_ptr<Outbound> Session::standalone() const {
 
 void Session::close() {
   std::unordered_map<std::string, std::shared_ptr<ReplyChannel>> replies;
-  std::unordered_map<std::string, std::shared_ptr<Cancellation>> in_flight;
+  std::vector<std::pair<std::string, std::shared_ptr<Cancellation>>> in_flight;
   std::shared_ptr<Outbound> standalone;
   {
     std::lock_guard lock(mutex_);

@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace deputy::mcp {
 
@@ -101,7 +102,9 @@ class Session {
   json::object client_info_;
   std::set<std::string, std::less<>> subscriptions_;
   std::unordered_map<std::string, std::shared_ptr<ReplyChannel>> replies_;
-  std::unordered_map<std::string, std::shared_ptr<Cancellation>> in_flight_;
+  // Requests in flight: a short list, scanned; kept as a vector so tracking a request allocates nothing once
+  // the vector has grown to the session's usual concurrency.
+  std::vector<std::pair<std::string, std::shared_ptr<Cancellation>>> in_flight_;
   std::shared_ptr<Outbound> standalone_;
 };
 

@@ -31,8 +31,8 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
-/// Bytes asked of the socket for a request's first read: a typical MCP request fits.
-constexpr std::size_t kFirstReadSize = 4096;
+/// Bytes asked of the socket per read: a typical MCP request fits in one.
+constexpr std::size_t kReadSize = 4096;
 /// TLS handshakes must finish within this time.
 constexpr std::chrono::seconds kHandshakeTimeout{10};
 /// A request's header fields and body are allocated from a block of this size (more goes to the heap
@@ -168,7 +168,11 @@ class Connection final : public Exchange, public ConnectionBase {
  private:
   void arm(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
   void disarm() { deadline_ = Clock::time_point::max(); }
+  static constexpr bool kPlainTcp = std::is_same_v<Stream, tcp::socket>;
+  asio::awaitable<error_code> read_more();
   asio::awaitable<bool> read_request();
+  template <typename Buffers>
+  asio::awaitable<bool> write_all(const Buffers& buffers);
   asio::awaitable<bool> send_head_and(std::string_view body);
   void write_head(http::status status, std::string_view content_type, std::span<const Header> headers,
                   std::optional<std::size_t> content_length);
@@ -198,15 +202,38 @@ class Connection final : public Exchange, public ConnectionBase {
 };
 
 template <typename Stream>
+asio::awaitable<error_code> Connection<Stream>::read_more() {
+  if constexpr (kPlainTcp) {
+    // What the socket holds is taken at once; only an empty socket costs a wait. Under load the next
+    // request is usually there already, and reading it costs one system call and no trip through the
+    // scheduler.
+    for (;;) {
+      error_code ec;
+      const std::size_t n = stream_.read_some(buffer_.prepare(kReadSize), ec);
+      if (!ec) {
+        buffer_.commit(n);
+        co_return ec;
+      }
+      if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+      auto [wait_error] = co_await stream_.async_wait(tcp::socket::wait_read, kAsTuple);
+      if (wait_error) co_return wait_error;
+    }
+  } else {
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadSize), kAsTuple);
+    if (!ec) buffer_.commit(n);
+    co_return ec;
+  }
+}
+
+template <typename Stream>
 asio::awaitable<bool> Connection<Stream>::read_request() {
   if (buffer_.size() == 0) {
     // Idle: wait for the first byte of the next request under the idle timeout.
     idle_ = true;
     if (worker_.stopping) co_return false;
     arm(server_.options.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstReadSize), kAsTuple);
+    const error_code ec = co_await read_more();
     if (ec) co_return false;  // closed, idle timeout, or shutdown: nothing to answer
-    buffer_.commit(n);
   }
   idle_ = false;
   parser_.reset();
@@ -215,8 +242,22 @@ asio::awaitable<bool> Connection<Stream>::read_request() {
   parser_.emplace(std::piecewise_construct, std::make_tuple(allocator), std::make_tuple(allocator));
   parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
   parser_->body_limit(server_.options.body_limit);
+  parser_->eager(true);
   arm(server_.options.read_timeout);
-  auto [ec, n] = co_await http::async_read(stream_, buffer_, *parser_, kAsTuple);
+  // The parser takes what is buffered; more is read only while it needs more.
+  error_code ec;
+  for (;;) {
+    if (buffer_.size() > 0) {
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) ec = {};
+      if (ec || parser_->is_done()) break;
+      if (used > 0 && buffer_.size() > 0) continue;
+    }
+    ec = co_await read_more();
+    if (ec == asio::error::eof) ec = http::error::partial_message;
+    if (ec) break;
+  }
   disarm();
   if (!ec) co_return true;
   if (timed_out_) co_return false;  // a client that trickles loses its connection, as with nginx
@@ -230,11 +271,35 @@ asio::awaitable<bool> Connection<Stream>::read_request() {
   } else if (ec == http::error::body_limit) {
     co_await respond(http::status::payload_too_large, "application/json", R"({"error":"request body too large"})",
                      {});
-  } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
-             ec != asio::error::operation_aborted) {
+  } else if (ec != http::error::partial_message && ec != asio::error::connection_reset &&
+             ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
     co_await respond(http::status::bad_request, "application/json", R"({"error":"malformed HTTP request"})", {});
   }
   co_return false;
+}
+
+template <typename Stream>
+template <typename Buffers>
+asio::awaitable<bool> Connection<Stream>::write_all(const Buffers& buffers) {
+  if (broken_) co_return false;
+  std::size_t written = 0;
+  if constexpr (kPlainTcp) {
+    // A response usually fits the socket's send buffer: written at once, no trip through the scheduler.
+    error_code ec;
+    written = stream_.write_some(buffers, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      broken_ = true;
+      co_return false;
+    }
+    if (written == asio::buffer_size(buffers)) co_return true;
+  }
+  beast::buffers_suffix<Buffers> rest(buffers);
+  rest.consume(written);
+  arm(server_.options.write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream_, rest, kAsTuple);
+  disarm();
+  if (ec) broken_ = true;
+  co_return !ec;
 }
 
 template <typename Stream>
@@ -264,13 +329,8 @@ void Connection<Stream>::write_head(http::status status, std::string_view conten
 
 template <typename Stream>
 asio::awaitable<bool> Connection<Stream>::send_head_and(std::string_view body) {
-  if (broken_) co_return false;
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
-  arm(server_.options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, kAsTuple);
-  disarm();
-  if (ec) broken_ = true;
-  co_return !ec;
+  co_return co_await write_all(buffers);
 }
 
 template <typename Stream>
@@ -297,19 +357,11 @@ template <typename Stream>
 asio::awaitable<bool> Connection<Stream>::write(std::string_view chunk) {
   if (broken_ || !stream_open_) co_return false;
   if (chunk.empty()) co_return true;  // an empty chunk would end the stream
-  arm(server_.options.write_timeout);
-  error_code ec;
-  if (chunked_) {
-    const int size = std::snprintf(chunk_size_, sizeof chunk_size_, "%zx\r\n", chunk.size());
-    const std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_size_, static_cast<std::size_t>(size)),
-                                                    asio::buffer(chunk.data(), chunk.size()), asio::buffer("\r\n", 2)};
-    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, buffers, kAsTuple);
-  } else {
-    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, asio::buffer(chunk.data(), chunk.size()), kAsTuple);
-  }
-  disarm();
-  if (ec) broken_ = true;
-  co_return !ec;
+  if (!chunked_) co_return co_await write_all(asio::buffer(chunk.data(), chunk.size()));
+  const int size = std::snprintf(chunk_size_, sizeof chunk_size_, "%zx\r\n", chunk.size());
+  const std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_size_, static_cast<std::size_t>(size)),
+                                                  asio::buffer(chunk.data(), chunk.size()), asio::buffer("\r\n", 2)};
+  co_return co_await write_all(buffers);
 }
 
 template <typename Stream>
@@ -321,10 +373,7 @@ asio::awaitable<void> Connection<Stream>::close_stream() {
     broken_ = true;  // the end of the body is the end of the connection
     co_return;
   }
-  arm(server_.options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer("0\r\n\r\n", 5), kAsTuple);
-  disarm();
-  if (ec) broken_ = true;
+  co_await write_all(asio::buffer("0\r\n\r\n", 5));
 }
 
 template <typename Stream>
@@ -416,6 +465,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop(Worker& worker) {
     open_connections.fetch_add(1, std::memory_order_relaxed);
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    socket.non_blocking(true, ignored);  // reads and writes are tried at once, waited for only when needed
     if (tls) {
       spawn_connection(asio::ssl::stream<tcp::socket>(std::move(socket), *tls), *this, worker);
     } else {

@@ -28,9 +28,11 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kProtocolHeader = "MCP-Protocol-Version";
 
+/// ASCII case-insensitive equality (header names and media types are ASCII; no locale lookups).
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
+           return lower(x) == lower(y);
          });
 }
 
@@ -50,7 +52,7 @@ std::string_view host_part(std::string_view authority) {
 }
 
 bool is_loopback_name(std::string_view host) {
-  if (iequals(host, "localhost")) return true;
+  if (host == "127.0.0.1" || iequals(host, "localhost")) return true;
   // Only a literal loopback address counts: "127.0.0.1.attacker.example" is a name like any other.
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host, ec);
