@@ -64,7 +64,8 @@ std::string id_key(const json::value& id) {
 }
 
 json::object make_result(const json::value& id, json::value result) {
-  json::object out(id.storage());
+  // The result's own storage: moving it in is then free (another storage would mean a deep copy).
+  json::object out(result.storage());
   out.reserve(3);
   out.emplace("jsonrpc", "2.0");
   out.emplace("id", id);

@@ -60,6 +60,7 @@ struct Worker {
   std::list<ConnectionBase*> connections;  // touched only on this worker's thread
   std::optional<asio::steady_timer> grace_timer;
   std::optional<asio::steady_timer> deadline_timer;
+  Clock::time_point now = Clock::now();  // updated at each deadline check
   bool stopping = false;
 
   /// Once stopping and without connections, nothing may keep the context running.
@@ -166,7 +167,8 @@ class Connection final : public Exchange, public ConnectionBase {
   }
 
  private:
-  void arm(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
+  // The worker's clock, as of its last deadline check: deadlines are only checked then anyway.
+  void arm(std::chrono::milliseconds timeout) { deadline_ = worker_.now + timeout; }
   void disarm() { deadline_ = Clock::time_point::max(); }
   static constexpr bool kPlainTcp = std::is_same_v<Stream, tcp::socket>;
   asio::awaitable<error_code> read_more();
@@ -439,7 +441,7 @@ asio::awaitable<void> HttpServer::Impl::deadline_loop(Worker& worker) {
     timer.expires_after(tick);
     auto [ec] = co_await timer.async_wait(kAsTuple);
     if (ec || (worker.stopping && worker.connections.empty())) co_return;
-    const auto now = Clock::now();
+    const auto now = worker.now = Clock::now();
     // Copy: a connection cut off may unlink itself.
     std::vector<ConnectionBase*> connections(worker.connections.begin(), worker.connections.end());
     for (auto* connection : connections) connection->check_deadline(now);
