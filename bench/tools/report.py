@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--startup")
     parser.add_argument("--sessions")
     parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--readme", help="README to show the table in, between its bench markers")
     args = parser.parse_args()
 
     meta = load_json(args.meta)
@@ -125,6 +126,22 @@ def main() -> int:
         with open(tmp, "w") as f:
             f.write(content)
         os.replace(tmp, os.path.join(args.out_dir, name))
+
+    if args.readme:
+        # The README shows the latest table between its bench markers.
+        with open(args.readme) as f:
+            readme = f.read()
+        start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+        if start in readme and end in readme:
+            section = (table + "\n\n" + "\n\n".join(summary[1:]) +
+                       f"\n\nMeasured {m['date']} ({m['machine']['nproc']} cores, server and wrk on the same machine); "
+                       "how, in [bench/results/latest.md](bench/results/latest.md).\n")
+            head, rest = readme.split(start, 1)
+            _, tail = rest.split(end, 1)
+            tmp = args.readme + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(head + start + "\n" + section + end + tail)
+            os.replace(tmp, args.readme)
 
     print()
     print(table)
