@@ -129,6 +129,18 @@ int Server::run(const RunOptions& options) {
     return 1;
   }
 
+  serve(server, transport, options.http, mcp_path);
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->http_server.reset();
+    impl_->http_transport.reset();
+  }
+  return 0;
+}
+
+void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport, const net::ServerOptions& options,
+                   const std::string& mcp_path) {
+  // The signal set and the sweeper live on the server's first worker: they must go before it does.
   asio::signal_set signals(server.executor(), SIGINT, SIGTERM);
   asio::steady_timer sweeper(server.executor());
   bool stopping = false;
@@ -159,18 +171,13 @@ int Server::run(const RunOptions& options) {
   };
   sweep();
 
-  const bool v6 = options.http.host.find(':') != std::string::npos;
-  std::fprintf(stderr, "listening on %s://%s%s%s:%u%s\n", options.http.tls ? "https" : "http", v6 ? "[" : "",
-               options.http.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()), mcp_path.c_str());
+  const bool v6 = options.host.find(':') != std::string::npos;
+  std::fprintf(stderr, "listening on %s://%s%s%s:%u%s\n", options.tls ? "https" : "http", v6 ? "[" : "",
+               options.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()), mcp_path.c_str());
   std::fflush(stderr);
   server.run();
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->shutdown = nullptr;
-    impl_->http_server.reset();
-    impl_->http_transport.reset();
-  }
-  return 0;
+  std::lock_guard lock(impl_->mutex);
+  impl_->shutdown = nullptr;
 }
 
 void add_run_options(CLI::App& app, RunOptions& options) {

@@ -75,6 +75,9 @@ class Server {
   [[nodiscard]] mcp::Registry& registry();
 
  private:
+  void serve(net::HttpServer& server, transport::StreamableHttp& transport, const net::ServerOptions& options,
+             const std::string& mcp_path);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -151,5 +151,12 @@ console.log(`${active.passed} passed, ${active.failed} failed, ${pending.passed 
 process.exit(active.failed > 0 ? 1 : 0);
 EOF
 status=$?
+# A sanitizer build's server reports memory errors on stderr, possibly only at exit: stop it and look.
+stop_server
+if grep -aqE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/server.err"; then
+  say "the server reported a memory error:"
+  grep -aE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/server.err" | head -n 40 >&2
+  status=1
+fi
 [ "$status" -eq 0 ] || keep=1
 exit "$status"
