@@ -199,6 +199,19 @@ void add_tools(deputy::Server& server) {
                 }
                 co_return ToolResult::text("Waited 30 seconds without being cancelled");
               });
+  // Tools can come and go while serving: clients hear of it through notifications/tools/list_changed.
+  server.tool({.name = "toggle_dynamic_tool",
+               .description = "Adds the tool dynamic_echo when it is absent, removes it when present"},
+              [&server](const object&, RequestContext&) -> Task<ToolResult> {
+                if (server.remove_tool("dynamic_echo")) co_return ToolResult::text("dynamic_echo removed");
+                server.tool({.name = "dynamic_echo",
+                             .description = "Echoes its message; exists only between two toggles",
+                             .input_schema = schema_with("message", "What to echo")},
+                            [](const object& args, RequestContext&) -> Task<ToolResult> {
+                              co_return ToolResult::text(args.at("message").as_string());
+                            });
+                co_return ToolResult::text("dynamic_echo added");
+              });
   server.tool({.name = "test_reconnection",
                .description = "Closes its SSE connection before answering; the answer arrives on the resumed stream"},
               [](const object&, RequestContext& context) -> Task<ToolResult> {

@@ -48,6 +48,7 @@ struct Server::Impl {
   mcp::Registry registry;
   mcp::Dispatcher dispatcher;
   std::unique_ptr<transport::StreamableHttp> http_transport;
+  transport::StdioLink stdio;
   std::unique_ptr<net::HttpServer> http_server;
   std::mutex mutex;
   std::function<void()> shutdown;  // set while run() serves HTTP; runs on the first worker
@@ -55,8 +56,10 @@ struct Server::Impl {
 
 Server::Server(ServerInfo info) : impl_(std::make_unique<Impl>(std::move(info))) {
   impl_->registry.on_change([this](mcp::ListKind kind) {
+    const auto notification = mcp::make_notification(mcp::list_changed_method(kind), {});
+    impl_->stdio.notify(notification);
     std::lock_guard lock(impl_->mutex);
-    if (impl_->http_transport) impl_->http_transport->broadcast(mcp::make_notification(mcp::list_changed_method(kind), {}));
+    if (impl_->http_transport) impl_->http_transport->broadcast(notification);
   });
 }
 
@@ -89,6 +92,7 @@ bool Server::remove_tool(std::string_view name) { return impl_->registry.remove_
 mcp::Registry& Server::registry() { return impl_->registry; }
 
 void Server::resource_updated(std::string_view uri) {
+  impl_->stdio.resource_updated(uri);
   std::lock_guard lock(impl_->mutex);
   if (impl_->http_transport) impl_->http_transport->resource_updated(uri);
 }
@@ -100,7 +104,7 @@ void Server::stop() {
 
 int Server::run(const RunOptions& options) {
   use_stderr_logger();
-  if (options.stdio) return transport::run_stdio(impl_->dispatcher);
+  if (options.stdio) return transport::run_stdio(impl_->dispatcher, &impl_->stdio);
 
   auto mcp_options = options.mcp;
   mcp_options.require_loopback_host = mcp_options.require_loopback_host && is_loopback_address(options.http.host);

@@ -14,6 +14,7 @@ import {
     ElicitRequestSchema,
     ErrorCode,
     LATEST_PROTOCOL_VERSION,
+    ToolListChangedNotificationSchema,
     McpError,
     SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -37,6 +38,8 @@ const F = {
     elicitationArgs: { message: 'Please provide your information' },
     elicitationAnswer: { username: 'testuser', email: 'test@example.com' },
     cancellableTool: 'test_cancellable',
+    toggleTool: 'toggle_dynamic_tool',
+    dynamicTool: 'dynamic_echo',
     prompt: 'test_simple_prompt',
     promptText: 'This is a simple prompt for testing.',
     resourceUri: 'test://static-text',
@@ -389,6 +392,21 @@ describe('everything-server over Streamable HTTP (SDK client)', () => {
             assert.equal(typeof caps?.[cap], 'object', `no ${cap} capability: ${JSON.stringify(caps)}`);
         }
         assert.equal(transport.protocolVersion, F.expectedProtocolVersion);
+    });
+
+    test('tools/list_changed reaches the client on the standalone stream when a tool comes and goes', async () => {
+        const { client } = track(await connect(server));
+        const changes = [];
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => changes.push(Date.now()));
+        // The SDK opens the standalone GET stream shortly after initializing: toggle (boundedly) until a
+        // notification arrives on it.
+        for (let attempt = 0; attempt < 50 && changes.length === 0; ++attempt) {
+            const added = textOf(await client.callTool({ name: F.toggleTool, arguments: {} }));
+            const names = (await client.listTools()).tools.map((t) => t.name);
+            assert.equal(names.includes(F.dynamicTool), added.includes('added'), `${added}: ${JSON.stringify(names)}`);
+            await sleep(50);
+        }
+        assert.ok(changes.length > 0, 'no notifications/tools/list_changed arrived');
     });
 
     test('tools/list holds the fixtures', async () => {

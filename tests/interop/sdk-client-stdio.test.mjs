@@ -17,6 +17,7 @@ import {
     LATEST_PROTOCOL_VERSION,
     McpError,
     SUPPORTED_PROTOCOL_VERSIONS,
+    ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { serverCommand, stdioServerParams, sleep, within } from './lib/spawn-server.mjs';
 
@@ -38,6 +39,8 @@ const F = {
     elicitationArgs: { message: 'Please provide your information' },
     elicitationAnswer: { username: 'testuser', email: 'test@example.com' },
     cancellableTool: 'test_cancellable',
+    toggleTool: 'toggle_dynamic_tool',
+    dynamicTool: 'dynamic_echo',
     // The SDK client asks for LATEST_PROTOCOL_VERSION; a server that knows it must answer with it.
     expectedProtocolVersion: LATEST_PROTOCOL_VERSION,
 };
@@ -263,6 +266,20 @@ describe('hello-server over stdio (SDK client)', () => {
 // ---- everything-server. -------------------------------------------------------------------------------------------
 
 describe('everything-server over stdio (SDK client)', () => {
+    test(
+        'tools/list_changed reaches the client when a tool comes and goes',
+        withServer('everything', async ({ client }) => {
+            const changes = [];
+            client.setNotificationHandler(ToolListChangedNotificationSchema, () => changes.push(Date.now()));
+            assert.equal(textOf(await client.callTool({ name: F.toggleTool, arguments: {} })), 'dynamic_echo added');
+            assert.ok((await client.listTools()).tools.some((t) => t.name === F.dynamicTool));
+            assert.equal(textOf(await client.callTool({ name: F.dynamicTool, arguments: { message: 'hi' } })), 'hi');
+            assert.equal(textOf(await client.callTool({ name: F.toggleTool, arguments: {} })), 'dynamic_echo removed');
+            for (let i = 0; i < 100 && changes.length < 2; ++i) await sleep(10);
+            assert.equal(changes.length, 2, 'two notifications/tools/list_changed expected');
+        })
+    );
+
     test(
         'initialize and tools/list',
         withServer('everything', async ({ client, transport }) => {

@@ -139,6 +139,8 @@ class StdioSession {
         asio::detached);
   }
 
+  [[nodiscard]] const mcp::Session& session() const { return session_; }
+
   asio::awaitable<void> drain() {
     asio::steady_timer timer(context_);
     const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
@@ -161,11 +163,41 @@ class StdioSession {
 
 }  // namespace
 
-int run_stdio(const mcp::Dispatcher& dispatcher, int in_fd, int out_fd) {
+bool StdioLink::notify(json::object message) {
+  std::lock_guard lock(mutex_);
+  if (!post_) return false;
+  post_(std::move(message));
+  return true;
+}
+
+void StdioLink::resource_updated(std::string_view uri) {
+  std::lock_guard lock(mutex_);
+  if (!post_ || session_ == nullptr || !session_->subscribed(std::string(uri))) return;
+  post_(mcp::make_notification("notifications/resources/updated", {{"uri", uri}}));
+}
+
+int run_stdio(const mcp::Dispatcher& dispatcher, StdioLink* link, int in_fd, int out_fd) {
   asio::io_context context(1);
   auto work = asio::make_work_guard(context);
   StdioSession session(dispatcher, context, out_fd);
   asio::co_spawn(context, session.writer(), asio::detached);
+  struct Attach {
+    StdioLink* link;
+    Attach(StdioLink* l, asio::io_context& context, StdioSession& session) : link(l) {
+      if (link == nullptr) return;
+      std::lock_guard lock(link->mutex_);
+      link->session_ = &session.session();
+      link->post_ = [&context, &session](json::object message) {
+        asio::post(context, [&session, message = std::move(message)] { session.enqueue(message); });
+      };
+    }
+    ~Attach() {
+      if (link == nullptr) return;
+      std::lock_guard lock(link->mutex_);
+      link->post_ = nullptr;
+      link->session_ = nullptr;
+    }
+  } attach(link, context, session);
 
   // stdin may be a pipe, a file or a terminal; a blocking reader thread handles all three.
   std::atomic<bool> input_ended{false};

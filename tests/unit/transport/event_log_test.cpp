@@ -18,7 +18,7 @@ TEST(EventLog, PrimingThenNumberedEvents) {
 TEST(EventLog, ResumeReplaysWhatWasMissedThenDeliversTheRest) {
   boost::asio::io_context context;
   EventLog log(1);
-  log.prime();
+  (void)log.prime();
   log.append("a", false);  // 1-1
   log.append("b", false);  // 1-2
   auto channel = std::make_shared<EventChannel>(context, 16);
@@ -44,7 +44,7 @@ TEST(EventLog, ResumeReplaysWhatWasMissedThenDeliversTheRest) {
 TEST(EventLog, ResumingAFinishedStreamReplaysOnly) {
   boost::asio::io_context context;
   EventLog log(1);
-  log.prime();
+  (void)log.prime();
   log.append("done", true);
   auto replay = log.resume(0, std::make_shared<EventChannel>(context, 1));
   EXPECT_EQ(replay.events.size(), 1U);

@@ -45,7 +45,7 @@ TEST(SessionStore, IdleSessionsExpireAndUseKeepsThemAlive) {
   const auto start = Clock::now();
   auto idle = store.create(start);
   auto busy = store.create(start);
-  store.find(busy->session.id(), start + std::chrono::seconds(50));
+  EXPECT_TRUE(store.find(busy->session.id(), start + std::chrono::seconds(50)));
   EXPECT_EQ(store.expire(start + std::chrono::seconds(70)), 1U);
   EXPECT_FALSE(store.find(idle->session.id(), start + std::chrono::seconds(70)));
   EXPECT_TRUE(store.find(busy->session.id(), start + std::chrono::seconds(70)));
