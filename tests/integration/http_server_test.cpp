@@ -117,6 +117,21 @@ TEST(HttpLimits, ThousandConcurrentConnectionsAreAllServed) {
   }
 }
 
+TEST(HttpLimits, VeryLargeArrayArgumentIsRefusedByTheSchemaAndCostsNothingLater) {
+  TestServer server;
+  auto session = open_session(server.port());
+  // Half a million numbers, just under the 4 MiB body limit, where the tool wants a string.
+  std::string numbers;
+  for (int i = 0; i < 500000; ++i) numbers += i == 0 ? "7" : ",7";
+  auto call = post(server.port(),
+                   R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":[)" +
+                       numbers + "]}}}",
+                   session);
+  ASSERT_EQ(call.result(), http::status::ok);
+  EXPECT_EQ(json::parse(call.body()).at("error").at("code"), -32602);
+  expect_still_serving(server);
+}
+
 TEST(HttpLimits, ConnectionLimitRefusesTheExcess) {
   TestServer server({.max_connections = 4});
   std::vector<std::unique_ptr<RawClient>> held;
