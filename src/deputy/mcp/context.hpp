@@ -2,6 +2,7 @@
 // What a handler gets besides its arguments: progress, logging, cancellation, and requests to the client
 // (elicitation, sampling, roots), all on the stream of the request being answered.
 
+#include "deputy/auth/principal.hpp"
 #include "deputy/mcp/jsonrpc.hpp"
 #include "deputy/mcp/outbound.hpp"
 #include "deputy/mcp/session.hpp"
@@ -23,14 +24,19 @@ inline constexpr std::chrono::seconds kClientRequestTimeout{300};
 class RequestContext {
  public:
   RequestContext(Session& session, Outbound& outbound, const json::value& request_id,
-                 const json::value* progress_token, std::shared_ptr<Cancellation> cancellation)
+                 const json::value* progress_token, std::shared_ptr<Cancellation> cancellation,
+                 const auth::Principal* principal = nullptr)
       : session_(session),
         outbound_(outbound),
         request_id_(request_id),
         progress_token_(progress_token),
-        cancellation_(std::move(cancellation)) {}
+        cancellation_(std::move(cancellation)),
+        principal_(principal) {}
 
   [[nodiscard]] Session& session() const { return session_; }
+  /// Who is calling: the validated token's user (or app); null when authentication is off. The seed's
+  /// get_access_token(), without the parsing.
+  [[nodiscard]] const auth::Principal* principal() const { return principal_; }
   [[nodiscard]] const json::value& request_id() const { return request_id_; }
   /// Whether the client cancelled this request. Asio operations awaited by the handler are also
   /// cancelled (they complete with `operation_aborted`).
@@ -69,6 +75,7 @@ class RequestContext {
   const json::value& request_id_;
   const json::value* progress_token_;
   std::shared_ptr<Cancellation> cancellation_;
+  const auth::Principal* principal_;
 };
 
 }  // namespace deputy::mcp

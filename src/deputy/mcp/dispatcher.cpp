@@ -1,8 +1,12 @@
 #include "deputy/mcp/dispatcher.hpp"
 
+#include "deputy/audit/metrics.hpp"
+
 #include <boost/asio/this_coro.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <charconv>
 
 namespace deputy::mcp {
@@ -39,15 +43,31 @@ std::optional<std::size_t> parse_cursor(const json::object& params) {
   return offset;
 }
 
-template <typename Items>
-json::object page(const Items& items, std::string_view key, std::size_t offset, std::size_t page_size) {
+/// One page of the items `visible` lets through; the cursor counts visible items only, so a caller learns
+/// nothing of what it may not see.
+template <typename Items, typename Visible>
+json::object page(const Items& items, std::string_view key, std::size_t offset, std::size_t page_size,
+                  Visible visible) {
   json::array entries;
-  const std::size_t end = std::min(items.size(), offset + page_size);
-  entries.reserve(end > offset ? end - offset : 0);
-  for (std::size_t i = offset; i < end; ++i) entries.emplace_back(items[i]->listing);
+  std::size_t seen = 0;
+  bool more = false;
+  for (const auto& item : items) {
+    if (!visible(*item)) continue;
+    if (seen++ < offset) continue;
+    if (entries.size() == page_size) {
+      more = true;
+      break;
+    }
+    entries.emplace_back(item->listing);
+  }
   json::object out{{key, std::move(entries)}};
-  if (end < items.size()) out.emplace("nextCursor", std::to_string(end));
+  if (more) out.emplace("nextCursor", std::to_string(offset + page_size));
   return out;
+}
+
+template <typename Spec>
+authz::Item item_of(std::string_view name, const Spec& spec) {
+  return {name, spec.tags, spec.required_roles};
 }
 
 RpcError method_not_found(std::string_view method) {
@@ -92,7 +112,8 @@ json::object Dispatcher::initialize(Session& session, const Message& request) co
 
 asio::awaitable<std::optional<json::object>> Dispatcher::handle_request(Session& session, const Message& request,
                                                                         Outbound& outbound,
-                                                                        asio::cancellation_signal* signal) const {
+                                                                        asio::cancellation_signal* signal,
+                                                                        const auth::Principal* principal) const {
   const auto& params = params_of(request);
   const json::value* progress_token = nullptr;
   if (const auto* meta = params.if_contains("_meta"); meta != nullptr && meta->is_object()) {
@@ -100,7 +121,7 @@ asio::awaitable<std::optional<json::object>> Dispatcher::handle_request(Session&
   }
   auto cancellation = std::make_shared<Cancellation>(co_await asio::this_coro::executor, signal);
   session.track(*request.id, cancellation);
-  RequestContext context(session, outbound, *request.id, progress_token, cancellation);
+  RequestContext context(session, outbound, *request.id, progress_token, cancellation, principal);
 
   Result result = std::unexpected(internal_error());
   try {
@@ -124,12 +145,12 @@ asio::awaitable<Dispatcher::Result> Dispatcher::route(Session& session, const Me
   if (method == "tools/call") co_return co_await call_tool(params, context);
   if (method == "tools/list" || method == "resources/list" || method == "resources/templates/list" ||
       method == "prompts/list") {
-    co_return list(method, params);
+    co_return list(method, params, context.principal());
   }
   if (method == "ping") co_return json::object();
   if (method == "resources/read") co_return co_await read_resource(params, context);
   if (method == "prompts/get") co_return co_await get_prompt(params, context);
-  if (method == "completion/complete") co_return complete(params);
+  if (method == "completion/complete") co_return complete(params, context.principal());
   if (method == "logging/setLevel") {
     auto level = parse_log_level(string_field(params, "level").value_or(""));
     if (!level) co_return std::unexpected(invalid_params("Invalid params: unknown log level"));
@@ -152,16 +173,44 @@ asio::awaitable<Dispatcher::Result> Dispatcher::route(Session& session, const Me
   co_return std::unexpected(method_not_found(method));
 }
 
-Dispatcher::Result Dispatcher::list(std::string_view method, const json::object& params) const {
+authz::Decision Dispatcher::authorize(const auth::Principal* principal, const authz::Item& item) const {
+  // One counter per decision and reason, resolved once.
+  static const auto counters = [] {
+    std::array<audit::Counter*, 6> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const auto reason = static_cast<authz::Reason>(i);
+      const bool allow = reason == authz::Reason::kNoAuthentication || reason == authz::Reason::kPolicyOff ||
+                         reason == authz::Reason::kGranted;
+      out[i] = &audit::Metrics::global().counter(
+          "deputy_authz_total",
+          fmt::format(R"(decision="{}",reason="{}")", allow ? "allow" : "deny", authz::to_string(reason)),
+          "Tier-1 decisions on calls of tools, resources and prompts");
+    }
+    return out;
+  }();
+  const auto decision = options_.policy.check(principal, item);
+  counters[static_cast<std::size_t>(decision.reason)]->add();
+  return decision;
+}
+
+Dispatcher::Result Dispatcher::list(std::string_view method, const json::object& params,
+                                    const auth::Principal* principal) const {
   auto offset = parse_cursor(params);
   if (!offset) return std::unexpected(invalid_params("Invalid params: invalid cursor"));
   auto catalog = registry_.snapshot();
-  if (method == "tools/list") return page(catalog->tools, "tools", *offset, options_.page_size);
-  if (method == "resources/list") return page(catalog->resources, "resources", *offset, options_.page_size);
-  if (method == "resources/templates/list") {
-    return page(catalog->templates, "resourceTemplates", *offset, options_.page_size);
+  const auto& policy = options_.policy;
+  // Listing filters without counting: a list is not a decision on any one item.
+  auto visible = [&](const auto& entry) {
+    return policy.check(principal, item_of(entry.spec.name, entry.spec)).allowed;
+  };
+  if (method == "tools/list") return page(catalog->tools, "tools", *offset, options_.page_size, visible);
+  if (method == "resources/list") {
+    return page(catalog->resources, "resources", *offset, options_.page_size, visible);
   }
-  return page(catalog->prompts, "prompts", *offset, options_.page_size);
+  if (method == "resources/templates/list") {
+    return page(catalog->templates, "resourceTemplates", *offset, options_.page_size, visible);
+  }
+  return page(catalog->prompts, "prompts", *offset, options_.page_size, visible);
 }
 
 asio::awaitable<Dispatcher::Result> Dispatcher::call_tool(const json::object& params, RequestContext& context) const {
@@ -170,6 +219,13 @@ asio::awaitable<Dispatcher::Result> Dispatcher::call_tool(const json::object& pa
   auto catalog = registry_.snapshot();  // keeps the tool alive while its handler runs
   const Tool* tool = catalog->find_tool(*name);
   if (tool == nullptr) co_return std::unexpected(invalid_params("Unknown tool: " + std::string(*name)));
+  if (!authorize(context.principal(), item_of(tool->spec.name, tool->spec))) {
+    // A tool the caller may not use answers like one that does not exist, unless configured to explain.
+    if (!options_.policy.explain_denials()) {
+      co_return std::unexpected(invalid_params("Unknown tool: " + std::string(*name)));
+    }
+    co_return ToolResult::error("Access denied: your roles do not allow the tool " + tool->spec.name).to_json();
+  }
 
   const json::value* arguments = params.if_contains("arguments");
   static const json::value kNoArguments = json::object();
@@ -203,7 +259,11 @@ asio::awaitable<Dispatcher::Result> Dispatcher::read_resource(const json::object
   if (!uri) co_return std::unexpected(invalid_params("Invalid params: uri is required"));
   auto catalog = registry_.snapshot();
   std::expected<json::array, RpcError> contents;
+  auto not_found = [&] {
+    return std::unexpected(RpcError{RpcCode::kResourceNotFound, "Resource not found", json::object{{"uri", *uri}}});
+  };
   if (const Resource* resource = catalog->find_resource(*uri)) {
+    if (!authorize(context.principal(), item_of(resource->spec.name, resource->spec))) co_return not_found();
     contents = co_await resource->handler(*uri, kEmptyObject, context);
   } else {
     const ResourceTemplate* found = nullptr;
@@ -215,8 +275,8 @@ asio::awaitable<Dispatcher::Result> Dispatcher::read_resource(const json::object
         break;
       }
     }
-    if (found == nullptr) {
-      co_return std::unexpected(RpcError{RpcCode::kResourceNotFound, "Resource not found", json::object{{"uri", *uri}}});
+    if (found == nullptr || !authorize(context.principal(), item_of(found->spec.name, found->spec))) {
+      co_return not_found();
     }
     contents = co_await found->handler(*uri, *variables, context);
   }
@@ -229,7 +289,9 @@ asio::awaitable<Dispatcher::Result> Dispatcher::get_prompt(const json::object& p
   if (!name) co_return std::unexpected(invalid_params("Invalid params: name is required"));
   auto catalog = registry_.snapshot();
   const Prompt* prompt = catalog->find_prompt(*name);
-  if (prompt == nullptr) co_return std::unexpected(invalid_params("Unknown prompt: " + std::string(*name)));
+  if (prompt == nullptr || !authorize(context.principal(), item_of(prompt->spec.name, prompt->spec))) {
+    co_return std::unexpected(invalid_params("Unknown prompt: " + std::string(*name)));
+  }
   const json::object* arguments = &kEmptyObject;
   if (const auto* value = params.if_contains("arguments"); value != nullptr && !value->is_null()) {
     if (!value->is_object()) co_return std::unexpected(invalid_params("Invalid params: arguments must be an object"));
@@ -252,7 +314,7 @@ asio::awaitable<Dispatcher::Result> Dispatcher::get_prompt(const json::object& p
   co_return out;
 }
 
-Dispatcher::Result Dispatcher::complete(const json::object& params) const {
+Dispatcher::Result Dispatcher::complete(const json::object& params, const auth::Principal* principal) const {
   const auto* ref_value = params.if_contains("ref");
   const auto* argument_value = params.if_contains("argument");
   if (ref_value == nullptr || !ref_value->is_object() || argument_value == nullptr || !argument_value->is_object()) {
@@ -275,7 +337,9 @@ Dispatcher::Result Dispatcher::complete(const json::object& params) const {
   const Completer* completer = nullptr;
   if (type == "ref/prompt") {
     const Prompt* prompt = catalog->find_prompt(string_field(ref, "name").value_or(""));
-    if (prompt == nullptr) return std::unexpected(invalid_params("Unknown prompt"));
+    if (prompt == nullptr || !options_.policy.check(principal, item_of(prompt->spec.name, prompt->spec))) {
+      return std::unexpected(invalid_params("Unknown prompt"));
+    }
     if (auto it = prompt->completers.find(std::string(*argument_name)); it != prompt->completers.end()) {
       completer = &it->second;
     }
@@ -286,6 +350,9 @@ Dispatcher::Result Dispatcher::complete(const json::object& params) const {
       if (entry->spec.uri_template == uri) found = entry.get();
     }
     if (found == nullptr && catalog->find_resource(uri) == nullptr) {
+      return std::unexpected(invalid_params("Unknown resource"));
+    }
+    if (found != nullptr && !options_.policy.check(principal, item_of(found->spec.name, found->spec))) {
       return std::unexpected(invalid_params("Unknown resource"));
     }
     if (found != nullptr) {

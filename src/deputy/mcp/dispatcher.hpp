@@ -2,6 +2,7 @@
 // JSON-RPC dispatch for one MCP server: lifecycle, tools, resources, prompts, logging, completion.
 // Pure protocol: it sees messages, a session and an outbound channel, never HTTP or a socket.
 
+#include "deputy/authz/policy.hpp"
 #include "deputy/mcp/jsonrpc.hpp"
 #include "deputy/mcp/outbound.hpp"
 #include "deputy/mcp/registry.hpp"
@@ -28,6 +29,8 @@ inline constexpr std::size_t kDefaultPageSize = 100;
 
 struct DispatcherOptions {
   std::size_t page_size = kDefaultPageSize;
+  /// Who may see and call what (Tier 1). The default allows everything that asks for no role.
+  authz::Policy policy;
 };
 
 class Dispatcher {
@@ -42,7 +45,8 @@ class Dispatcher {
   /// cancelled: a cancelled request gets no answer.
   boost::asio::awaitable<std::optional<json::object>> handle_request(Session& session, const Message& request,
                                                                      Outbound& outbound,
-                                                                     boost::asio::cancellation_signal* signal) const;
+                                                                     boost::asio::cancellation_signal* signal,
+                                                                     const auth::Principal* principal = nullptr) const;
 
   void handle_notification(Session& session, const Message& notification) const;
 
@@ -58,8 +62,11 @@ class Dispatcher {
   boost::asio::awaitable<Result> call_tool(const json::object& params, RequestContext& context) const;
   boost::asio::awaitable<Result> read_resource(const json::object& params, RequestContext& context) const;
   boost::asio::awaitable<Result> get_prompt(const json::object& params, RequestContext& context) const;
-  [[nodiscard]] Result complete(const json::object& params) const;
-  [[nodiscard]] Result list(std::string_view method, const json::object& params) const;
+  [[nodiscard]] Result complete(const json::object& params, const auth::Principal* principal) const;
+  [[nodiscard]] Result list(std::string_view method, const json::object& params,
+                            const auth::Principal* principal) const;
+  /// Tier 1 for one item; counts the decision.
+  [[nodiscard]] authz::Decision authorize(const auth::Principal* principal, const authz::Item& item) const;
 
   Registry& registry_;
   ServerInfo info_;

@@ -68,6 +68,7 @@ struct ResourceSpec {
   std::string description;
   std::string mime_type;
   std::vector<std::string> tags;
+  std::vector<std::string> required_roles;
 };
 
 /// A resource template (RFC 6570 level 1: `{name}` expands to one path segment or more text).
@@ -78,6 +79,7 @@ struct ResourceTemplateSpec {
   std::string description;
   std::string mime_type;
   std::vector<std::string> tags;
+  std::vector<std::string> required_roles;
 };
 
 struct PromptArgument {
@@ -92,6 +94,7 @@ struct PromptSpec {
   std::string description;
   std::vector<PromptArgument> arguments;
   std::vector<std::string> tags;
+  std::vector<std::string> required_roles;
 };
 
 /// What a prompt returns.

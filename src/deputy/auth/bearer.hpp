@@ -1,0 +1,52 @@
+#pragma once
+// The resource-server side of OAuth on the wire: taking the bearer token from a request (RFC 6750),
+// challenging when it is missing or bad, and the protected resource metadata (RFC 9728) that tells an
+// MCP client where to get a token.
+
+#include "deputy/auth/error.hpp"
+#include "deputy/auth/principal.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace deputy::auth {
+
+/// RFC 9728 protected resource metadata, as configured.
+struct ResourceMetadata {
+  std::string resource;                            // this server's MCP URL, e.g. http://localhost:8400/mcp
+  std::vector<std::string> authorization_servers;  // issuer URLs
+  std::vector<std::string> scopes_supported;       // e.g. api://<client id>/access_as_user
+  std::string resource_name;
+  std::string documentation;
+
+  [[nodiscard]] boost::json::object document() const;
+  /// Where the document is served: /.well-known/oauth-protected-resource plus the resource's path.
+  [[nodiscard]] std::string url() const;
+};
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive). `target` is the
+/// request target: a token in its query string is refused whatever the header says, since URLs end up in
+/// logs and browser histories.
+[[nodiscard]] std::expected<std::string_view, Error> extract_bearer(std::string_view authorization,
+                                                                    std::string_view target);
+
+/// The HTTP status for a failure: 401, 403 (insufficient scope) or 503 (keys unavailable).
+[[nodiscard]] unsigned status_for(Error error);
+
+/// The WWW-Authenticate value for a failure. Descriptions are stable and generic: which check failed is
+/// for our logs and metrics, not an oracle for the caller.
+[[nodiscard]] std::string challenge(Error error, const ResourceMetadata& metadata, std::string_view scope);
+
+/// What validates a bearer token; implemented by TokenValidator.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual boost::asio::awaitable<std::expected<Principal, Error>> authenticate(std::string_view token) = 0;
+};
+
+}  // namespace deputy::auth
