@@ -1,5 +1,6 @@
 #include "deputy/server.hpp"
 
+#include "deputy/audit/metrics.hpp"
 #include "deputy/transport/stdio.hpp"
 
 #include <CLI/CLI.hpp>
@@ -115,6 +116,21 @@ int Server::run(const RunOptions& options) {
     std::string_view path = target.substr(0, target.find('?'));
     if (path == mcp_path || (path.size() == mcp_path.size() + 1 && path.starts_with(mcp_path) && path.back() == '/')) {
       co_await transport.handle(request, exchange);
+      co_return;
+    }
+    const auto& metadata = transport.options().resource_metadata;
+    if (transport.options().authenticator && request.method() == http::verb::get &&
+        (path == "/.well-known/oauth-protected-resource" ||
+         path == "/.well-known/oauth-protected-resource" + mcp_path)) {
+      // RFC 9728: public, and fetched by browser-based clients too.
+      static constexpr std::array<net::Header, 1> kCors{net::Header{"Access-Control-Allow-Origin", "*"}};
+      const std::string document = json::serialize(metadata.document());
+      co_await exchange.respond(http::status::ok, "application/json", document, kCors);
+      co_return;
+    }
+    if (path == "/metrics" && request.method() == http::verb::get) {
+      const std::string text = audit::Metrics::global().render();
+      co_await exchange.respond(http::status::ok, "text/plain; version=0.0.4", text);
       co_return;
     }
     if (path == "/healthz" && request.method() == http::verb::get) {

@@ -39,14 +39,16 @@ void add_test_tools(mcp::Registry& registry) {
 }
 
 namespace {
-mcp::Registry& with_tools(mcp::Registry& registry) {
+mcp::Registry& with_tools(mcp::Registry& registry, const std::function<void(mcp::Registry&)>& more_tools) {
   add_test_tools(registry);
+  if (more_tools) more_tools(registry);
   return registry;
 }
 }  // namespace
 
-TestServer::TestServer(net::ServerOptions http, transport::StreamableHttpOptions mcp)
-    : dispatcher_(with_tools(registry_), {.name = "test"}),
+TestServer::TestServer(net::ServerOptions http, transport::StreamableHttpOptions mcp, mcp::DispatcherOptions dispatch,
+                       const std::function<void(mcp::Registry&)>& more_tools)
+    : dispatcher_(with_tools(registry_, more_tools), {.name = "test"}, std::move(dispatch)),
       transport_(dispatcher_, std::move(mcp)),
       http_(
           [&] {

@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,7 +28,9 @@ void add_test_tools(mcp::Registry& registry);
 
 class TestServer {
  public:
-  explicit TestServer(net::ServerOptions http = {}, transport::StreamableHttpOptions mcp = {});
+  explicit TestServer(net::ServerOptions http = {}, transport::StreamableHttpOptions mcp = {},
+                      mcp::DispatcherOptions dispatch = {},
+                      const std::function<void(mcp::Registry&)>& more_tools = {});
   ~TestServer();
 
   [[nodiscard]] std::uint16_t port() const { return http_.port(); }

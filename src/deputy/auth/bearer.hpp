@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include <expected>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,11 +43,13 @@ struct ResourceMetadata {
 /// for our logs and metrics, not an oracle for the caller.
 [[nodiscard]] std::string challenge(Error error, const ResourceMetadata& metadata, std::string_view scope);
 
-/// What validates a bearer token; implemented by TokenValidator.
+/// What validates a bearer token; implemented by TokenValidator. The principal is shared: a token seen
+/// before costs a cache lookup and a reference count, not a copy.
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  virtual boost::asio::awaitable<std::expected<Principal, Error>> authenticate(std::string_view token) = 0;
+  virtual boost::asio::awaitable<std::expected<std::shared_ptr<const Principal>, Error>> authenticate(
+      std::string_view token) = 0;
 };
 
 }  // namespace deputy::auth

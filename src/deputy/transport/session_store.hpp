@@ -31,6 +31,9 @@ class SessionStore {
     explicit Entry(std::string id) : session(std::move(id)) {}
     mcp::Session session;
     EventLogs event_logs;  // resumable streams (2025-11-25 and later)
+    // The principal that created the session (Principal::key()); empty without authentication. A session
+    // id is not a credential: another user's token on it finds no session.
+    std::string owner;
     std::atomic<Clock::rep> last_used{0};
   };
 

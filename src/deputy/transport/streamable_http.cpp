@@ -1,5 +1,6 @@
 #include "deputy/transport/streamable_http.hpp"
 
+#include "deputy/audit/metrics.hpp"
 #include "deputy/transport/event_log.hpp"
 #include "deputy/transport/sse.hpp"
 
@@ -11,6 +12,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -64,6 +66,7 @@ bool is_loopback_name(std::string_view host) {
 /// The headers the transport reads, found in one pass over the request (the first of duplicates wins).
 struct StreamableHttp::Headers {
   std::optional<std::string_view> origin;
+  std::string_view authorization;
   std::string_view host;
   std::string_view accept;
   std::string_view content_type;
@@ -93,6 +96,9 @@ StreamableHttp::Headers scan(const net::Request& request) {
         break;
       case http::field::content_type:
         keep(out.content_type, value);
+        break;
+      case http::field::authorization:
+        keep(out.authorization, value);
         break;
       default: {
         const std::string_view name = field.name_string();
@@ -296,15 +302,24 @@ asio::awaitable<void> StreamableHttp::handle(net::Request& request, net::Exchang
     co_await send_error(exchange, http::status::forbidden, mcp::RpcCode::kTransportError, "Forbidden: host not allowed");
     co_return;
   }
+  std::shared_ptr<const auth::Principal> principal;
+  if (options_.authenticator) {
+    auto authenticated = co_await authenticate(request, headers);
+    if (!authenticated) {
+      co_await refuse(exchange, authenticated.error());
+      co_return;
+    }
+    principal = std::move(*authenticated);
+  }
   switch (request.method()) {
     case http::verb::post:
-      co_await post(request, headers, exchange);
+      co_await post(request, headers, principal.get(), exchange);
       break;
     case http::verb::get:
-      co_await get(headers, exchange);
+      co_await get(headers, principal.get(), exchange);
       break;
     case http::verb::delete_:
-      co_await remove(headers, exchange);
+      co_await remove(headers, principal.get(), exchange);
       break;
     default: {
       static constexpr std::array<net::Header, 1> kAllow{net::Header{"Allow", "GET, POST, DELETE"}};
@@ -314,7 +329,61 @@ asio::awaitable<void> StreamableHttp::handle(net::Request& request, net::Exchang
   }
 }
 
-asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers& headers, net::Exchange& exchange) {
+asio::awaitable<std::expected<std::shared_ptr<const auth::Principal>, auth::Error>> StreamableHttp::authenticate(
+    const net::Request& request, const Headers& headers) {
+  // Counters for each outcome, resolved once.
+  static const auto counters = [] {
+    std::array<audit::Counter*, static_cast<std::size_t>(auth::Error::kInsufficientScope) + 2> out{};
+    auto& metrics = audit::Metrics::global();
+    constexpr std::string_view kHelp = "Bearer token checks on MCP requests";
+    out[0] = &metrics.counter("deputy_authn_total", R"(result="ok")", kHelp);
+    for (std::size_t i = 1; i < out.size(); ++i) {
+      out[i] = &metrics.counter("deputy_authn_total",
+                                fmt::format(R"(result="refused",reason="{}")",
+                                            auth::to_string(static_cast<auth::Error>(i - 1))),
+                                kHelp);
+    }
+    return out;
+  }();
+  std::expected<std::shared_ptr<const auth::Principal>, auth::Error> result;
+  const std::string_view target = request.target();
+  auto token = auth::extract_bearer(headers.authorization, target);
+  if (!token) {
+    result = std::unexpected(token.error());
+  } else {
+    result = co_await options_.authenticator->authenticate(*token);
+  }
+  counters[result ? 0 : static_cast<std::size_t>(result.error()) + 1]->add();
+  if (!result) spdlog::info("authentication refused: {}", auth::to_string(result.error()));
+  co_return result;
+}
+
+asio::awaitable<void> StreamableHttp::refuse(net::Exchange& exchange, auth::Error error) {
+  const std::string challenge = auth::challenge(error, options_.resource_metadata, options_.challenge_scope);
+  const std::array<net::Header, 1> headers{net::Header{"WWW-Authenticate", challenge}};
+  const unsigned status = auth::status_for(error);
+  std::string_view body = R"({"error":"invalid_token","error_description":"The access token is missing, malformed, expired or not meant for this server"})";
+  if (status == 403) {
+    body = R"({"error":"insufficient_scope","error_description":"The access token lacks a required scope"})";
+  } else if (status == 503) {
+    body = R"({"error":"temporarily_unavailable","error_description":"Access tokens cannot be validated right now"})";
+  } else if (error == auth::Error::kTokenInQuery) {
+    body = R"({"error":"invalid_request","error_description":"Send the access token in the Authorization header"})";
+  }
+  co_await exchange.respond(static_cast<http::status>(status), "application/json", body, headers);
+}
+
+std::shared_ptr<SessionStore::Entry> StreamableHttp::find_session(std::string_view id,
+                                                                   const auth::Principal* principal) {
+  auto entry = sessions_.find(id, SessionStore::Clock::now());
+  // A session belongs to whoever created it: another principal's request finds nothing there, exactly as
+  // if the id were unknown.
+  if (entry && entry->owner != (principal != nullptr ? principal->key() : std::string())) return nullptr;
+  return entry;
+}
+
+asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers& headers,
+                                           const auth::Principal* principal, net::Exchange& exchange) {
   const auto now = SessionStore::Clock::now();
   if (!accepts(headers.accept, "application/json") || !accepts(headers.accept, "text/event-stream")) {
     co_await send_error(exchange, http::status::not_acceptable, mcp::RpcCode::kTransportError,
@@ -356,7 +425,7 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
 
   const std::string_view session_id = headers.session_id;
   if (message->kind == mcp::MessageKind::kRequest && message->method == "initialize") {
-    if (!session_id.empty() && sessions_.find(session_id, now)) {
+    if (!session_id.empty() && find_session(session_id, principal)) {
       co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kInvalidRequest,
                           "Invalid Request: Server already initialized");
       co_return;
@@ -367,6 +436,7 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
                           "Service Unavailable: too many sessions");
       co_return;
     }
+    if (principal != nullptr) entry->owner = principal->key();
     const json::object answer = dispatcher_.initialize(entry->session, *message);
     co_await send_json(exchange, answer, entry->session.id());
     co_return;
@@ -377,7 +447,7 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
                         "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
-  auto entry = sessions_.find(session_id, now);
+  auto entry = find_session(session_id, principal);
   if (!entry) {
     co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
@@ -405,7 +475,8 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
   }
 
   RequestStream stream(exchange, *entry);
-  auto answer = co_await dispatcher_.handle_request(session, *message, stream, &exchange.cancellation_signal());
+  auto answer =
+      co_await dispatcher_.handle_request(session, *message, stream, &exchange.cancellation_signal(), principal);
   if (exchange.answered()) {
     // Already an event stream (or hung up on purpose): the answer is its last event.
     if (answer) {
@@ -422,7 +493,8 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
   }
 }
 
-asio::awaitable<void> StreamableHttp::get(const Headers& headers, net::Exchange& exchange) {
+asio::awaitable<void> StreamableHttp::get(const Headers& headers, const auth::Principal* principal,
+                                          net::Exchange& exchange) {
   if (!accepts(headers.accept, "text/event-stream")) {
     co_await send_error(exchange, http::status::not_acceptable, mcp::RpcCode::kTransportError,
                         "Not Acceptable: Client must accept text/event-stream");
@@ -433,7 +505,7 @@ asio::awaitable<void> StreamableHttp::get(const Headers& headers, net::Exchange&
                         "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
-  auto entry = sessions_.find(headers.session_id, SessionStore::Clock::now());
+  auto entry = find_session(headers.session_id, principal);
   if (!entry) {
     co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
@@ -476,13 +548,14 @@ asio::awaitable<void> StreamableHttp::get(const Headers& headers, net::Exchange&
   stream->channel().close();
 }
 
-asio::awaitable<void> StreamableHttp::remove(const Headers& headers, net::Exchange& exchange) {
+asio::awaitable<void> StreamableHttp::remove(const Headers& headers, const auth::Principal* principal,
+                                             net::Exchange& exchange) {
   if (headers.session_id.empty()) {
     co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
                         "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
-  if (!sessions_.remove(headers.session_id)) {
+  if (!find_session(headers.session_id, principal) || !sessions_.remove(headers.session_id)) {
     co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
   }

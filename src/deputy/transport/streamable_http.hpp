@@ -2,6 +2,7 @@
 // MCP's Streamable HTTP transport (2025-03-26 and later): POST, GET and DELETE on one endpoint,
 // answers as JSON or as server-sent events, sessions by `Mcp-Session-Id`, and the DNS-rebinding checks.
 
+#include "deputy/auth/bearer.hpp"
 #include "deputy/mcp/dispatcher.hpp"
 #include "deputy/net/http_server.hpp"
 #include "deputy/transport/session_store.hpp"
@@ -31,6 +32,11 @@ struct StreamableHttpOptions {
   bool require_loopback_host = true;
   std::size_t max_sessions = kDefaultMaxSessions;
   std::chrono::milliseconds session_idle_timeout = kDefaultSessionIdleTimeout;
+  /// Validates bearer tokens; null: no authentication (a local server, stdio-like trust).
+  std::shared_ptr<auth::Authenticator> authenticator;
+  /// What challenges point at (RFC 9728) and the scope they ask for.
+  auth::ResourceMetadata resource_metadata;
+  std::string challenge_scope;
 };
 
 class StreamableHttp {
@@ -54,9 +60,16 @@ class StreamableHttp {
   struct Headers;  // the request headers the transport reads (defined in the .cpp)
 
  private:
-  boost::asio::awaitable<void> post(net::Request& request, const Headers& headers, net::Exchange& exchange);
-  boost::asio::awaitable<void> get(const Headers& headers, net::Exchange& exchange);
-  boost::asio::awaitable<void> remove(const Headers& headers, net::Exchange& exchange);
+  boost::asio::awaitable<std::expected<std::shared_ptr<const auth::Principal>, auth::Error>> authenticate(
+      const net::Request& request, const Headers& headers);
+  boost::asio::awaitable<void> refuse(net::Exchange& exchange, auth::Error error);
+  std::shared_ptr<SessionStore::Entry> find_session(std::string_view id, const auth::Principal* principal);
+  boost::asio::awaitable<void> post(net::Request& request, const Headers& headers, const auth::Principal* principal,
+                                    net::Exchange& exchange);
+  boost::asio::awaitable<void> get(const Headers& headers, const auth::Principal* principal,
+                                   net::Exchange& exchange);
+  boost::asio::awaitable<void> remove(const Headers& headers, const auth::Principal* principal,
+                                      net::Exchange& exchange);
   [[nodiscard]] bool origin_allowed(std::string_view origin) const;
 
   const mcp::Dispatcher& dispatcher_;
