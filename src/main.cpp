@@ -1,7 +1,10 @@
 // The `deputy` command.
+#include "deputy/config/config.hpp"
 #include "deputy/server.hpp"
 
 #include <CLI/CLI.hpp>
+
+#include <cstdio>
 
 int main(int argc, char** argv) {
   CLI::App app{"deputy: an MCP server that acts on behalf of its users"};
@@ -12,12 +15,26 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the MCP server");
   deputy::add_run_options(*serve, serve_options);
 
+  std::string check_path;
+  auto* check = app.add_subcommand("check-config", "Validate a configuration and print the effective settings");
+  check->add_option("-c,--config", check_path, "deputy.yaml (the environment and .env apply on top)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
 
+  if (check->parsed()) {
+    try {
+      const auto config = deputy::config::load(check_path, deputy::config::process_environment());
+      std::fputs(deputy::config::describe(config).c_str(), stdout);
+      return 0;
+    } catch (const deputy::config::ConfigError& e) {
+      std::fprintf(stderr, "invalid configuration: %s\n", e.what());
+      return 2;
+    }
+  }
   if (serve->parsed()) {
     deputy::Server server({.name = "deputy", .version = "0.1.0"});
     // Until the seed's tools arrive, `deputy serve` offers the echo tool of examples/hello.

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -70,8 +71,8 @@ class TestPki {
   void issue(const std::string& name, const std::string& names) {
     const std::string d = dir_.string();
     const std::string extensions = d + "/test-" + name + "-ext.cnf";
-    run("printf 'subjectAltName=" + names + "\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > '" +
-        extensions + "'");
+    std::ofstream(extensions) << "subjectAltName=" << names
+                              << "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
     run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + name + " -keyout '" + d +
         "/test-" + name + "-key.pem' -out '" + d + "/test-" + name + "-csr.pem'");
     run("openssl x509 -req -days 1 -in '" + d + "/test-" + name + "-csr.pem' -CA '" + d + "/test-ca.pem' -CAkey '" +
@@ -189,11 +190,11 @@ class ScriptedOrigin {
       if (reply.then == Reply::Then::drop) co_return;
       if (reply.then == Reply::Then::hang) {
         // Read until the client gives up and closes.
-        auto [ec, m] = co_await http::async_read(*stream, buffer, request, kPeerTuple);
+        [[maybe_unused]] auto [ec, m] = co_await http::async_read(*stream, buffer, request, kPeerTuple);
         co_return;
       }
       if (reply.then == Reply::Then::raw) {
-        auto [ec, m] = co_await asio::async_write(*stream, asio::buffer(reply.body), kPeerTuple);
+        [[maybe_unused]] auto [ec, m] = co_await asio::async_write(*stream, asio::buffer(reply.body), kPeerTuple);
         co_return;
       }
       http::response<http::string_body> response{reply.status, 11};

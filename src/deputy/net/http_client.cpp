@@ -222,6 +222,14 @@ std::optional<DateParts> parse_http_date(std::string_view text) {
 
 // --- URLs and proxies
 
+/// 1 to 65535; Boost.URL's port_number() wraps larger values around.
+std::optional<std::uint16_t> parse_port(std::string_view digits) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
 /// Where a request goes, from its URL.
 struct Target {
   bool tls = false;
@@ -264,8 +272,9 @@ std::expected<Target, ClientError> parse_target(std::string_view url) {
   const std::uint16_t default_port = target.tls ? 443 : 80;
   target.port = default_port;
   if (view.has_port() && !view.port().empty()) {
-    target.port = view.port_number();
-    if (target.port == 0) return std::unexpected(ClientError::invalid_url);  // 0, or past 65535
+    const auto port = parse_port(text_of(view.port()));
+    if (!port) return std::unexpected(ClientError::invalid_url);
+    target.port = *port;
   }
   const std::string bracketed = host_type == urls::host_type::ipv6 ? "[" + target.host + "]" : target.host;
   target.authority_port = bracketed + ":" + std::to_string(target.port);
@@ -305,10 +314,13 @@ std::optional<Proxy> parse_proxy(std::string_view text, std::string_view variabl
   }
   proxy.host = normalize_host(text_of(parsed->encoded_host_address()));
   proxy.ip_literal = parsed->host_type() != urls::host_type::name;
-  if (parsed->has_port() && !parsed->port().empty()) proxy.port = parsed->port_number();
-  if (proxy.port == 0) {
-    spdlog::warn("http client: {} has an invalid port; requests that would use it fail", variable);
-    return proxy;
+  if (parsed->has_port() && !parsed->port().empty()) {
+    const auto port = parse_port(text_of(parsed->port()));
+    if (!port) {
+      spdlog::warn("http client: {} has an invalid port; requests that would use it fail", variable);
+      return proxy;
+    }
+    proxy.port = *port;
   }
   if (parsed->has_userinfo()) {
     proxy.authorization = "Basic " + base64(parsed->user() + ":" + parsed->password());
@@ -930,7 +942,7 @@ asio::awaitable<std::expected<ClientResponse, ClientError>> HttpClient::Impl::ex
   co_return std::unexpected(ClientError::connection_closed);
 }
 
-HttpClient::HttpClient(ClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 HttpClient::~HttpClient() = default;
 

@@ -150,10 +150,9 @@ class HttpClient {
   /// The client must outlive the call.
   [[nodiscard]] boost::asio::awaitable<std::expected<ClientResponse, ClientError>> send(ClientRequest request);
 
-  struct Impl;  // opaque
-
  private:
-  std::shared_ptr<Impl> impl_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Whether NO_PROXY excludes host:port from proxying. Entries, comma-separated and case-insensitive:

@@ -1,0 +1,367 @@
+#include "deputy/config/config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace deputy::config {
+
+namespace {
+
+/// Error with where it happened: "deputy.yaml: auth.client_id: must be set".
+[[noreturn]] void fail(const std::string& source, std::string_view key, std::string_view reason) {
+  throw ConfigError(fmt::format("{}: {}: {}", source, key, reason));
+}
+
+bool parse_bool(const std::string& source, std::string_view key, std::string_view text) {
+  std::string lower(text);
+  std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "0" || lower == "no" || lower == "off" || lower.empty()) return false;
+  fail(source, key, fmt::format("'{}' is not a boolean", text));
+}
+
+/// Whether a key was given at all (a missing key and `key:` with nothing are the same: absent).
+bool present(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
+
+/// Reads keys of a YAML map, refusing unknown ones: a typo must not silently switch a check off.
+class Section {
+ public:
+  Section(const std::string& source, std::string prefix, const YAML::Node& node, std::set<std::string> known)
+      : source_(source), prefix_(std::move(prefix)), node_(node) {
+    if (!present(node_)) return;
+    if (!node_.IsMap()) fail(source_, prefix_.empty() ? "(top level)" : prefix_, "must be a mapping");
+    for (const auto& entry : node_) {
+      const auto key = entry.first.as<std::string>();
+      if (!known.contains(key)) fail(source_, prefix_.empty() ? key : prefix_ + "." + key, "unknown key");
+    }
+  }
+
+  template <typename T>
+  void read(const char* key, T& out) const {
+    if (!present(node_) || !present(node_[key])) return;
+    try {
+      out = node_[key].as<T>();
+    } catch (const YAML::Exception&) {
+      fail(source_, name(key), "has the wrong type");
+    }
+  }
+  void read_bool(const char* key, bool& out) const {
+    if (!present(node_) || !present(node_[key])) return;
+    out = parse_bool(source_, name(key), node_[key].as<std::string>());
+  }
+  void read_list(const char* key, std::vector<std::string>& out) const {
+    if (!present(node_) || !present(node_[key])) return;
+    const auto& value = node_[key];
+    if (value.IsScalar()) {
+      out = {value.as<std::string>()};
+    } else if (value.IsSequence()) {
+      out.clear();
+      for (const auto& item : value) out.push_back(item.as<std::string>());
+    } else {
+      fail(source_, name(key), "must be a list of strings");
+    }
+  }
+  [[nodiscard]] YAML::Node child(const char* key) const {
+    return present(node_) ? node_[key] : YAML::Node(YAML::NodeType::Undefined);
+  }
+  [[nodiscard]] std::string name(const char* key) const { return prefix_ + "." + key; }
+
+ private:
+  const std::string& source_;
+  std::string prefix_;
+  YAML::Node node_;
+};
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return std::string(text);
+}
+
+bool is_guid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (text[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+/// Entra's defaults from tenant and client id (see shared facts: v1 and v2 issuers, both audiences).
+void apply_entra_defaults(const std::string& source, AuthConfig& auth) {
+  auto& v = auth.validator;
+  if (auth.client_id.empty()) fail(source, "auth.client_id", "must be set (the MCP server's app registration)");
+  if (auth.tenant_id.empty()) fail(source, "auth.tenant_id", "must be set (a tenant GUID or domain, or organizations)");
+  const bool multi_tenant = auth.tenant_id == "organizations" || auth.tenant_id == "common";
+  if (auth.tenant_id == "consumers") fail(source, "auth.tenant_id", "consumers accounts are not supported");
+  const std::string tenant = multi_tenant ? "{tenantid}" : auth.tenant_id;
+  if (v.accepted_versions.empty()) v.accepted_versions = {"2.0"};
+  if (v.issuers.empty()) {
+    if (!multi_tenant && !is_guid(auth.tenant_id) && v.jwks_uri.empty()) {
+      // Tokens name the tenant by GUID; a domain cannot be matched against them.
+      fail(source, "auth.tenant_id", "use the tenant's GUID (tokens carry it), or list auth.issuers");
+    }
+    for (const auto& version : v.accepted_versions) {
+      if (version == "2.0") {
+        v.issuers.push_back(auth.authority_host + "/" + tenant + "/v2.0");
+      } else if (version == "1.0") {
+        v.issuers.push_back("https://sts.windows.net/" + tenant + "/");
+      } else {
+        fail(source, "auth.accepted_versions", "must hold 1.0 and/or 2.0");
+      }
+    }
+  }
+  if (v.audiences.empty()) v.audiences = {auth.client_id, "api://" + auth.client_id};
+  if (v.jwks_uri.empty() && v.discovery_url.empty()) {
+    v.jwks_uri = auth.authority_host + "/" + auth.tenant_id + "/discovery/v2.0/keys";
+  }
+  if (auth.authorization_servers.empty()) {
+    auth.authorization_servers = {auth.authority_host + "/" + auth.tenant_id + "/v2.0"};
+  }
+  if (auth.scopes_supported.empty()) auth.scopes_supported = {"api://" + auth.client_id + "/access_as_user"};
+  if (v.required_scopes.empty()) v.required_scopes = {"access_as_user"};
+}
+
+void validate_auth(const std::string& source, AuthConfig& auth) {
+  auto& v = auth.validator;
+  if (auth.provider == "entra") {
+    apply_entra_defaults(source, auth);
+  } else if (auth.provider == "oidc") {
+    if (v.issuers.empty()) fail(source, "auth.issuers", "must list the accepted issuers");
+    if (v.audiences.empty()) fail(source, "auth.audiences", "must list the accepted audiences");
+    if (v.jwks_uri.empty() && v.discovery_url.empty()) {
+      v.discovery_url = v.issuers.front() + "/.well-known/openid-configuration";
+    }
+    if (auth.authorization_servers.empty()) auth.authorization_servers = {v.issuers.front()};
+  } else {
+    fail(source, "auth.provider", "must be entra or oidc");
+  }
+  const bool templated = std::ranges::any_of(v.issuers, [](const std::string& issuer) {
+    return issuer.find("{tenantid}") != std::string::npos;
+  });
+  // A multi-tenant issuer without an allowlist would accept every tenant in the cloud: refused, rather
+  // than switching the issuer check off as some libraries do.
+  if (templated && v.tenant_allowlist.empty()) {
+    fail(source, "auth.tenant_allowlist", "must list the tenants a multi-tenant issuer accepts");
+  }
+  static const std::set<std::string, std::less<>> kAlgorithms = {"RS256", "RS384", "RS512", "PS256", "PS384",
+                                                                 "PS512", "ES256", "ES384", "ES512"};
+  for (const auto& alg : v.algorithms) {
+    if (!kAlgorithms.contains(alg)) fail(source, "auth.algorithms", fmt::format("'{}' is not an accepted algorithm", alg));
+  }
+  if (v.algorithms.empty()) fail(source, "auth.algorithms", "must name at least one algorithm");
+}
+
+authz::RoleGrant parse_grant(const std::string& source, const std::string& role, const YAML::Node& node) {
+  authz::RoleGrant grant{.role = role};
+  std::vector<std::string> entries;
+  if (node.IsScalar()) {
+    entries = {node.as<std::string>()};
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) entries.push_back(item.as<std::string>());
+  } else {
+    fail(source, "authz.roles." + role, "must be a list of tool names, tag:NAME or *");
+  }
+  for (const auto& entry : entries) {
+    if (entry == "*") {
+      grant.everything = true;
+    } else if (entry.starts_with("tag:")) {
+      grant.tags.push_back(entry.substr(4));
+    } else {
+      grant.tools.push_back(entry);
+    }
+  }
+  return grant;
+}
+
+std::string list(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + values[i];
+  return out + "]";
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_dotenv(std::string_view text) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::string entry = trim(line);
+    if (entry.empty() || entry.front() == '#') continue;
+    if (entry.starts_with("export ")) entry = trim(entry.substr(7));
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos) continue;
+    std::string key = trim(entry.substr(0, equals));
+    std::string value = trim(entry.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (const auto hash = value.find(" #"); hash != std::string::npos) {
+      value = trim(value.substr(0, hash));  // an unquoted value ends at a comment
+    }
+    if (!key.empty()) out[key] = value;
+  }
+  return out;
+}
+
+Environment process_environment(const std::string& dotenv_path) {
+  std::map<std::string, std::string> dotenv;
+  if (std::ifstream file(dotenv_path); file) {
+    std::stringstream text;
+    text << file.rdbuf();
+    dotenv = parse_dotenv(text.str());
+  }
+  return [dotenv = std::move(dotenv)](std::string_view name) -> std::optional<std::string> {
+    if (const char* value = std::getenv(std::string(name).c_str())) return std::string(value);
+    if (auto it = dotenv.find(std::string(name)); it != dotenv.end()) return it->second;
+    return std::nullopt;
+  };
+}
+
+Config load(const std::string& path, const Environment& environment) {
+  Config config;
+  config.source = path.empty() ? "(no file)" : path;
+  const std::string& source = config.source;
+  YAML::Node root;
+  if (!path.empty()) {
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+      throw ConfigError(path + ": cannot be read");
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(fmt::format("{}: line {}: {}", path, e.mark.line + 1, e.msg));
+    }
+    if (root && !root.IsNull() && !root.IsMap()) throw ConfigError(path + ": must be a mapping");
+  }
+  Section top(source, "", root, {"server", "auth", "authz"});
+
+  Section server(source, "server", top.child("server"),
+                 {"host", "port", "path", "threads", "public_url", "allowed_origins", "tls"});
+  auto& http = config.server.http;
+  server.read("host", http.host);
+  server.read("port", http.port);
+  server.read("path", config.server.path);
+  server.read("threads", http.threads);
+  server.read("public_url", config.server.public_url);
+  server.read_list("allowed_origins", config.server.allowed_origins);
+  if (auto tls = server.child("tls"); present(tls)) {
+    Section section(source, "server.tls", tls, {"certificate", "private_key"});
+    net::TlsFiles files;
+    section.read("certificate", files.certificate_chain);
+    section.read("private_key", files.private_key);
+    if (files.certificate_chain.empty() || files.private_key.empty()) {
+      fail(source, "server.tls", "needs both certificate and private_key");
+    }
+    http.tls = files;
+  }
+  if (!config.server.path.starts_with('/')) fail(source, "server.path", "must start with /");
+
+  Section auth(source, "auth", top.child("auth"),
+               {"enabled", "provider", "authority_host", "tenant_id", "client_id", "issuers", "tenant_allowlist",
+                "audiences", "algorithms", "leeway_seconds", "required_scopes", "allow_app_only", "token_type",
+                "accepted_versions", "jwks_uri", "discovery_url", "jwks_refresh_seconds", "authorization_servers",
+                "scopes_supported"});
+  auto& a = config.auth;
+  auto& v = a.validator;
+  auth.read_bool("enabled", a.enabled);
+  auth.read("provider", a.provider);
+  auth.read("authority_host", a.authority_host);
+  auth.read("tenant_id", a.tenant_id);
+  auth.read("client_id", a.client_id);
+  auth.read_list("issuers", v.issuers);
+  auth.read_list("tenant_allowlist", v.tenant_allowlist);
+  auth.read_list("audiences", v.audiences);
+  auth.read_list("algorithms", v.algorithms);
+  int leeway = static_cast<int>(v.leeway.count());
+  auth.read("leeway_seconds", leeway);
+  if (leeway < 0 || leeway > 600) fail(source, "auth.leeway_seconds", "must be between 0 and 600");
+  v.leeway = std::chrono::seconds(leeway);
+  auth.read_list("required_scopes", v.required_scopes);
+  auth.read_bool("allow_app_only", v.allow_app_only);
+  auth.read("token_type", v.required_type);
+  auth.read_list("accepted_versions", v.accepted_versions);
+  auth.read("jwks_uri", v.jwks_uri);
+  auth.read("discovery_url", v.discovery_url);
+  int refresh = static_cast<int>(v.jwks_refresh.count());
+  auth.read("jwks_refresh_seconds", refresh);
+  if (refresh < 60) fail(source, "auth.jwks_refresh_seconds", "must be at least 60");
+  v.jwks_refresh = std::chrono::seconds(refresh);
+  auth.read_list("authorization_servers", a.authorization_servers);
+  auth.read_list("scopes_supported", a.scopes_supported);
+
+  Section authz(source, "authz", top.child("authz"), {"enabled", "explain_denials", "roles"});
+  authz.read_bool("enabled", config.authz.enabled);
+  authz.read_bool("explain_denials", config.authz.explain_denials);
+  if (auto roles = authz.child("roles"); present(roles)) {
+    if (!roles.IsMap()) fail(source, "authz.roles", "must map role names to grants");
+    for (const auto& entry : roles) {
+      config.authz.grants.push_back(parse_grant(source, entry.first.as<std::string>(), entry.second));
+    }
+  }
+
+  // The seed's environment variables, over the file.
+  const std::string env = "environment";
+  if (auto value = environment("AUTH_ENABLED")) a.enabled = parse_bool(env, "AUTH_ENABLED", *value);
+  if (auto value = environment("MIDDLEWARE_ENABLED")) {
+    config.authz.enabled = parse_bool(env, "MIDDLEWARE_ENABLED", *value);
+  }
+  if (auto value = environment("TENANT_ID")) a.tenant_id = trim(*value);
+  if (auto value = environment("CLIENT_ID")) a.client_id = trim(*value);
+  if (auto value = environment("ISSUER"); value && !trim(*value).empty()) v.issuers = {trim(*value)};
+
+  if (config.authz.enabled && config.authz.grants.empty()) {
+    // The seed's roles, when the policy is switched on without its own.
+    config.authz.grants = {{.role = "Task.All", .everything = true},
+                           {.role = "Task.Write", .tags = {"write", "read"}},
+                           {.role = "Task.Read", .tags = {"read"}}};
+  }
+  if (a.enabled) validate_auth(source, a);
+  if (config.server.public_url.empty()) {
+    const bool v6 = http.host.find(':') != std::string::npos;
+    const std::string host = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host;
+    config.server.public_url = fmt::format("{}://{}{}{}:{}{}", http.tls ? "https" : "http", v6 ? "[" : "", host,
+                                           v6 ? "]" : "", http.port, config.server.path);
+  }
+  return config;
+}
+
+std::string describe(const Config& config) {
+  const auto& s = config.server;
+  const auto& a = config.auth;
+  const auto& v = a.validator;
+  std::string out = fmt::format("# effective configuration from {}\n", config.source);
+  out += fmt::format("server:\n  host: {}\n  port: {}\n  path: {}\n  threads: {}\n  public_url: {}\n", s.http.host,
+                     s.http.port, s.path, s.http.threads, s.public_url);
+  out += fmt::format("  allowed_origins: {}\n  tls: {}\n", list(s.allowed_origins), s.http.tls ? "on" : "off");
+  out += fmt::format("auth:\n  enabled: {}\n", a.enabled);
+  if (a.enabled) {
+    out += fmt::format("  provider: {}\n  tenant_id: {}\n  client_id: {}\n", a.provider, a.tenant_id, a.client_id);
+    out += fmt::format("  issuers: {}\n  tenant_allowlist: {}\n  audiences: {}\n", list(v.issuers),
+                       list(v.tenant_allowlist), list(v.audiences));
+    out += fmt::format("  algorithms: {}\n  leeway_seconds: {}\n  required_scopes: {}\n  allow_app_only: {}\n",
+                       list(v.algorithms), v.leeway.count(), list(v.required_scopes), v.allow_app_only);
+    out += fmt::format("  accepted_versions: {}\n  jwks_uri: {}\n  discovery_url: {}\n", list(v.accepted_versions),
+                       v.jwks_uri.empty() ? "-" : v.jwks_uri, v.discovery_url.empty() ? "-" : v.discovery_url);
+    out += fmt::format("  authorization_servers: {}\n  scopes_supported: {}\n", list(a.authorization_servers),
+                       list(a.scopes_supported));
+  }
+  out += fmt::format("authz:\n  enabled: {}\n  explain_denials: {}\n", config.authz.enabled,
+                     config.authz.explain_denials);
+  for (const auto& grant : config.authz.grants) {
+    std::vector<std::string> entries;
+    if (grant.everything) entries.push_back("*");
+    for (const auto& tag : grant.tags) entries.push_back("tag:" + tag);
+    for (const auto& tool : grant.tools) entries.push_back(tool);
+    out += fmt::format("  role {}: {}\n", grant.role, list(entries));
+  }
+  return out;
+}
+
+}  // namespace deputy::config
