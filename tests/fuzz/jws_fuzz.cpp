@@ -50,6 +50,15 @@
 #include <string>
 #include <string_view>
 
+#ifdef DEPUTY_FUZZ_MAIN
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <vector>
+#endif
+
 namespace {
 
 using namespace deputy::auth;
@@ -91,7 +100,6 @@ const Fixture& fixture() {
 #ifdef DEPUTY_FUZZ_MAIN
 // How often each outcome was reached: without coverage feedback, the driver's only view of whether the
 // mutations get past the first checks.
-#include <map>
 std::map<std::string, long>& outcomes() {
   static std::map<std::string, long> counts;
   return counts;
@@ -186,12 +194,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 // A replay driver for toolchains without libFuzzer: runs every corpus file, then (with --mutate N) N
 // inputs made by a few random edits of corpus files. Seeded, so a failure is reproducible: the seed and
 // iteration are printed before each input when DEPUTY_FUZZ_VERBOSE is set.
-#include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
-#include <vector>
-
 namespace {
 
 std::string mutate(std::string input, const std::vector<std::string>& corpus, std::mt19937_64& random) {

@@ -244,9 +244,7 @@ std::expected<Jws, JwsError> parse_jws(std::string_view token, const JwsPolicy& 
   json::value header = json::parse(decoded, ec, storage, options);
   if (ec || !header.is_object()) return std::unexpected(JwsError::kHeaderNotObject);
 
-  Jws jws;
-  jws.header_ = std::move(header.get_object());
-  const json::object& h = jws.header_;
+  const json::object& h = header.get_object();
 
   const json::value* alg_value = h.if_contains("alg");
   if (alg_value == nullptr || !alg_value->is_string()) return std::unexpected(JwsError::kMalformed);
@@ -260,7 +258,6 @@ std::expected<Jws, JwsError> parse_jws(std::string_view token, const JwsPolicy& 
   }
   const std::optional<Alg> alg = alg_from_string(alg_name);
   if (!alg || !policy.algorithms.contains(*alg)) return std::unexpected(JwsError::kAlgNotAllowed);
-  jws.alg_ = *alg;
 
   if (const json::value* crit = h.if_contains("crit")) {
     // RFC 7515 §4.1.11: a non-empty array of names. Every name is an extension the recipient must
@@ -281,16 +278,16 @@ std::expected<Jws, JwsError> parse_jws(std::string_view token, const JwsPolicy& 
   // (or the configured issuer's JWKS) only. Honouring them would let a token name its own key, e.g. a jwk
   // the attacker signed with, or a jku on the attacker's server.
 
-  if (!base64url_decode_append(signature_text, jws.signature_)) return std::unexpected(JwsError::kBadBase64url);
+  std::string signature;
+  if (!base64url_decode_append(signature_text, signature)) return std::unexpected(JwsError::kBadBase64url);
 
   decoded.clear();
   if (!base64url_decode_append(payload_text, decoded)) return std::unexpected(JwsError::kBadBase64url);
   json::value payload = json::parse(decoded, ec, storage, options);
   if (ec || !payload.is_object()) return std::unexpected(JwsError::kPayloadNotObject);
-  jws.payload_ = std::move(payload.get_object());
 
-  jws.signing_input_.assign(token.data(), second);
-  return jws;
+  return Jws(*alg, std::move(header.get_object()), std::move(payload.get_object()),
+             std::string(token.substr(0, second)), std::move(signature));
 }
 
 std::expected<void, JwsError> verify(const Jws& jws, const Jwk& key) {

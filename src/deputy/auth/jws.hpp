@@ -95,10 +95,16 @@ class Jws {
 
  private:
   friend std::expected<Jws, JwsError> parse_jws(std::string_view token, const JwsPolicy& policy);
-  Jws() = default;
+  // Members are move-constructed: json::object's move *assignment* deep-copies across memory resources.
+  Jws(Alg alg, json::object&& header, json::object&& payload, std::string signing_input, std::string signature)
+      : alg_(alg),
+        header_(std::move(header)),
+        payload_(std::move(payload)),
+        signing_input_(std::move(signing_input)),
+        signature_(std::move(signature)) {}
   [[nodiscard]] std::optional<std::string_view> string_member(std::string_view name) const;
 
-  Alg alg_ = Alg::kRs256;
+  Alg alg_;
   json::object header_;
   json::object payload_;
   std::string signing_input_;
