@@ -57,7 +57,10 @@ bool base64url_decode_append(std::string_view text, std::string& out) {
   std::size_t o = start;
   std::size_t i = 0;
   for (; i + 4 <= text.size(); i += 4) {
-    const std::uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]], d = kDecode[in[i + 3]];
+    const std::uint32_t a = kDecode[in[i]];
+    const std::uint32_t b = kDecode[in[i + 1]];
+    const std::uint32_t c = kDecode[in[i + 2]];
+    const std::uint32_t d = kDecode[in[i + 3]];
     if (((a | b | c | d) & 0xc0) != 0) {  // kInvalid has the high bits set; sextets never do
       out.resize(start);
       return false;

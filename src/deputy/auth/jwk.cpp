@@ -45,9 +45,9 @@ constexpr std::array<AlgName, 9> kAlgNames{{
 
 struct CurveName {
   Curve curve;
-  std::string_view jose;     // crv in a JWK
-  const char* openssl;       // OpenSSL's group name
-  std::string_view alias;    // the NIST name OpenSSL also accepts
+  std::string_view jose;   // crv in a JWK
+  const char* openssl;     // OpenSSL's group name
+  std::string_view alias;  // the NIST name OpenSSL also accepts
 };
 constexpr std::array<CurveName, 3> kCurves{{
     {Curve::kP256, "P-256", "prime256v1", "P-256"},
@@ -70,7 +70,8 @@ const CurveName& curve_info(Curve curve) {
 }
 
 /// Reading a JWK member: absent is fine, present must be a string.
-bool optional_string(const json::object& object, std::string_view name, std::optional<std::string_view>& out) {
+bool optional_string(const json::object& object, std::string_view name,
+                     std::optional<std::string_view>& out) {
   const json::value* value = object.if_contains(name);
   if (value == nullptr) return true;
   if (!value->is_string()) return false;
@@ -141,10 +142,10 @@ std::expected<PkeyPtr, JwkError> build_ec(Curve curve, std::string_view x, std::
   point.append(x);
   point.append(y);
   ParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve_info(curve).openssl, 0) !=
-          1 ||
-      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+  OSSL_PARAM_BLD* b = builder.get();
+  const char* group = curve_info(curve).openssl;
+  if (!b || OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
     ERR_clear_error();
     return std::unexpected(JwkError::kKeyBuildFailed);
   }
@@ -246,7 +247,8 @@ std::optional<KeyKind> key_kind(const EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "EC") != 1) return std::nullopt;
   std::array<char, 64> group{};
   std::size_t length = 0;
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &length) != 1) {
+  const char* name_key = OSSL_PKEY_PARAM_GROUP_NAME;
+  if (EVP_PKEY_get_utf8_string_param(key, name_key, group.data(), group.size(), &length) != 1) {
     ERR_clear_error();
     return std::nullopt;  // explicit curve parameters: no named curve, not one of ours
   }
@@ -426,7 +428,8 @@ std::expected<Jwk, JwkError> parse_jwk(const json::object& object) {
   return jwk;
 }
 
-std::expected<Jwk, JwkError> make_jwk(const EVP_PKEY* key, std::optional<std::string> kid, std::optional<Alg> alg) {
+std::expected<Jwk, JwkError> make_jwk(const EVP_PKEY* key, std::optional<std::string> kid,
+                                      std::optional<Alg> alg) {
   const auto kind = key_kind(key);
   if (!kind) {
     return std::unexpected(key != nullptr && EVP_PKEY_is_a(key, "EC") == 1 ? JwkError::kUnsupportedCurve
@@ -545,13 +548,17 @@ std::expected<KeySet, JwksError> parse_jwks(std::string_view document) {
       continue;
     }
     std::optional<std::string> kid;
-    if (const json::value* k = entry->if_contains("kid"); k != nullptr && k->is_string()) kid.emplace(k->get_string());
+    if (const json::value* k = entry->if_contains("kid"); k != nullptr && k->is_string()) {
+      kid.emplace(k->get_string());
+    }
     auto jwk = parse_jwk(*entry);
     if (!jwk) {
       set.skipped_.push_back({i, std::move(kid), jwk.error()});
       continue;
     }
-    if (auto added = set.add(std::move(*jwk)); !added) set.skipped_.push_back({i, std::move(kid), added.error()});
+    if (auto added = set.add(std::move(*jwk)); !added) {
+      set.skipped_.push_back({i, std::move(kid), added.error()});
+    }
   }
   return set;
 }

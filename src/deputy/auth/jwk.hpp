@@ -3,8 +3,8 @@
 // document (Entra's `discovery/v2.0/keys`), and the public JWK of a key we hold (the dev identity provider
 // publishes its keys this way).
 
-#include <boost/json.hpp>
 #include <openssl/types.h>
+#include <boost/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +33,7 @@ enum class Curve : std::uint8_t { kNone, kP256, kP384, kP521 };  // kNone for RS
 
 /// A key's type and, for EC keys, its curve: what an algorithm is bound to.
 struct KeyKind {
-  KeyType type;
+  KeyType type = KeyType::kRsa;
   Curve curve = Curve::kNone;
   bool operator==(const KeyKind&) const = default;
 };
@@ -62,7 +62,7 @@ using PkeyPtr = std::shared_ptr<EVP_PKEY>;
 struct Jwk {
   std::optional<std::string> kid;
   KeyKind kind;
-  std::optional<Alg> alg;        // when set, the only algorithm this key may verify
+  std::optional<Alg> alg;          // when set, the only algorithm this key may verify
   std::optional<std::string> x5t;  // as published; not checked and not used for selection
   std::vector<std::string> x5c;    // as published (standard base64 DER); not checked, not trusted
   PkeyPtr key;                     // public only; never null in a Jwk made here
@@ -137,9 +137,9 @@ inline constexpr std::size_t kMaxJwksDepth = 16;
 
 /// A key entry of a JWKS that was left out, and why.
 struct SkippedKey {
-  std::size_t index;               // position in the "keys" array
+  std::size_t index = 0;           // position in the "keys" array
   std::optional<std::string> kid;  // when the entry had a string kid
-  JwkError reason;
+  JwkError reason = JwkError::kNotObject;
 };
 
 /// Why no key was chosen for a token.

@@ -139,7 +139,9 @@ std::expected<std::size_t, JwsError> raw_to_der(std::string_view raw, Curve curv
   (void)r_bn.release();  // owned by sig now
   (void)s_bn.release();
   const int length = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (length <= 0 || static_cast<std::size_t>(length) > der.size()) return std::unexpected(JwsError::kInternal);
+  if (length <= 0 || static_cast<std::size_t>(length) > der.size()) {
+    return std::unexpected(JwsError::kInternal);
+  }
   unsigned char* out = der.data();
   if (i2d_ECDSA_SIG(sig.get(), &out) != length) return std::unexpected(JwsError::kInternal);
   return static_cast<std::size_t>(length);
@@ -296,10 +298,11 @@ std::expected<void, JwsError> verify(const Jws& jws, const Jwk& key) {
   // The algorithm named by the (attacker-controlled) header must fit the key we chose, both ways: an RSA
   // key used under ES*/HS*, or an EC key under RS*, is a key-confusion attack, and ES256 on a P-384 key is
   // a weaker check than the key's owner intended.
+  // Checked against the key itself as well as its Jwk label, so a Jwk assembled by hand with the wrong
+  // label cannot open the door either (the extra lookup costs well under a microsecond).
   const KeyKind needed = required_key_kind(alg);
-  if (needed != key.kind) return std::unexpected(JwsError::kKeyTypeMismatch);
   EVP_PKEY* pkey = key.key.get();
-  if (pkey == nullptr) return std::unexpected(JwsError::kInternal);
+  if (needed != key.kind || key_kind(pkey) != needed) return std::unexpected(JwsError::kKeyTypeMismatch);
 
   std::string_view signature = jws.signature();
   std::array<unsigned char, kMaxDerSignature> der{};
@@ -331,7 +334,8 @@ std::expected<void, JwsError> verify(const Jws& jws, const Jwk& key) {
   return {};
 }
 
-std::expected<std::string, JwsError> create_signature(std::string_view signing_input, EVP_PKEY* key, Alg alg) {
+std::expected<std::string, JwsError> create_signature(std::string_view signing_input, EVP_PKEY* key,
+                                                      Alg alg) {
   const KeyKind needed = required_key_kind(alg);
   if (key_kind(key) != needed) return std::unexpected(JwsError::kKeyTypeMismatch);
   const EVP_MD* md = digest_of(alg);
@@ -367,8 +371,8 @@ std::expected<std::string, JwsError> create_signature(std::string_view signing_i
   return raw;
 }
 
-std::expected<std::string, JwsError> sign(const json::object& header, const json::object& payload, EVP_PKEY* key,
-                                          Alg alg) {
+std::expected<std::string, JwsError> sign(const json::object& header, const json::object& payload,
+                                          EVP_PKEY* key, Alg alg) {
   json::object full;
   full.reserve(header.size() + 1);
   full.emplace("alg", to_string(alg));

@@ -5,8 +5,8 @@
 
 #include "deputy/auth/jwk.hpp"
 
-#include <boost/json.hpp>
 #include <openssl/types.h>
+#include <boost/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -22,18 +22,18 @@ namespace json = boost::json;
 
 /// Why a token was refused or could not be signed.
 enum class JwsError : std::uint8_t {
-  kTokenTooLarge,       // longer than kMaxTokenSize; refused before any decoding
-  kMalformed,           // not three non-empty parts joined by two dots, or alg/kid/typ/crit of the wrong shape
-  kBadBase64url,        // a part is not strict, unpadded base64url
-  kHeaderNotObject,     // the header is not JSON, or JSON but not an object
-  kPayloadNotObject,    // the payload is not JSON, or JSON but not an object (claims are an object)
-  kAlgNone,             // alg "none" (any case): an unsecured JWS
-  kAlgHmac,             // alg HS*: a shared-secret MAC, which a public key must never serve as
-  kAlgNotAllowed,       // alg is unknown or not in the caller's allowlist
-  kCritUnsupported,     // crit names an extension; we understand none, so RFC 7515 §4.1.11 says refuse
-  kKeyTypeMismatch,     // the algorithm needs another kind of key (RS256 with an EC key, ES384 with P-256)
-  kKeyAlgMismatch,      // the key is fixed to another algorithm by its own `alg`
-  kSignatureMalformed,  // wrong length for the key, DER instead of raw r||s, r or s zero or not below the order
+  kTokenTooLarge,     // longer than kMaxTokenSize; refused before any decoding
+  kMalformed,         // not three non-empty parts joined by two dots, or alg/kid/typ/crit of the wrong shape
+  kBadBase64url,      // a part is not strict, unpadded base64url
+  kHeaderNotObject,   // the header is not JSON, or JSON but not an object
+  kPayloadNotObject,  // the payload is not JSON, or JSON but not an object (claims are an object)
+  kAlgNone,           // alg "none" (any case): an unsecured JWS
+  kAlgHmac,           // alg HS*: a shared-secret MAC, which a public key must never serve as
+  kAlgNotAllowed,     // alg is unknown or not in the caller's allowlist
+  kCritUnsupported,   // crit names an extension; we understand none, so RFC 7515 §4.1.11 says refuse
+  kKeyTypeMismatch,   // the algorithm needs another kind of key (RS256 with an EC key, ES384 with P-256)
+  kKeyAlgMismatch,    // the key is fixed to another algorithm by its own `alg`
+  kSignatureMalformed,  // wrong length, DER instead of raw r||s, or r or s zero or not below the order
   kSignatureInvalid,    // the signature does not verify
   kInternal,            // OpenSSL failed (allocation, missing algorithm): our fault, not the token's
 };
@@ -68,7 +68,9 @@ class AlgSet {
   }
 
  private:
-  static constexpr std::uint16_t bit(Alg alg) { return static_cast<std::uint16_t>(1u << static_cast<unsigned>(alg)); }
+  static constexpr std::uint16_t bit(Alg alg) {
+    return static_cast<std::uint16_t>(1u << static_cast<unsigned>(alg));
+  }
   std::uint16_t bits_ = 0;
 };
 
@@ -96,7 +98,8 @@ class Jws {
  private:
   friend std::expected<Jws, JwsError> parse_jws(std::string_view token, const JwsPolicy& policy);
   // Members are move-constructed: json::object's move *assignment* deep-copies across memory resources.
-  Jws(Alg alg, json::object&& header, json::object&& payload, std::string signing_input, std::string signature)
+  Jws(Alg alg, json::object&& header, json::object&& payload, std::string signing_input,
+      std::string signature)
       : alg_(alg),
         header_(std::move(header)),
         payload_(std::move(payload)),
@@ -121,12 +124,12 @@ class Jws {
 
 /// The JWS signature of `signing_input` with the private `key` (raw r||s for ES*; PSS with salt length =
 /// hash length). For the dev identity provider and tests; kKeyTypeMismatch when `key` does not fit `alg`.
-[[nodiscard]] std::expected<std::string, JwsError> create_signature(std::string_view signing_input, EVP_PKEY* key,
-                                                                    Alg alg);
+[[nodiscard]] std::expected<std::string, JwsError> create_signature(std::string_view signing_input,
+                                                                    EVP_PKEY* key, Alg alg);
 
 /// A compact JWS of `payload` under `header`, whose alg member is set to `alg` (placed first; any alg the
 /// caller put there is replaced).
-[[nodiscard]] std::expected<std::string, JwsError> sign(const json::object& header, const json::object& payload,
-                                                        EVP_PKEY* key, Alg alg);
+[[nodiscard]] std::expected<std::string, JwsError> sign(const json::object& header,
+                                                        const json::object& payload, EVP_PKEY* key, Alg alg);
 
 }  // namespace deputy::auth

@@ -289,8 +289,17 @@ TEST(Jws, KeyConfusion) {
   // An RS256 (PKCS #1 v1.5) signature under a header that says PS256.
   const std::string rs256_as_ps256 = signed_token(R"({"alg":"PS256"})", kClaims, k.rsa.get(), Alg::kRs256);
 
+  // A Jwk labelled P-256 that holds the RSA key: the label alone must not decide.
+  Jwk mislabelled = k.rsa_jwk;
+  mislabelled.kind = KeyKind{KeyType::kEc, Curve::kP256};
+  Jwk empty = k.rsa_jwk;
+  empty.key = nullptr;
+
   run({
       {"RS256 token, EC key", rs256, &k.p256_jwk, JwsError::kKeyTypeMismatch},
+      {"ES256 token, RSA key labelled P-256", es256, &mislabelled, JwsError::kKeyTypeMismatch},
+      {"RS256 token, RSA key labelled P-256", rs256, &mislabelled, JwsError::kKeyTypeMismatch},
+      {"RS256 token, Jwk without a key", rs256, &empty, JwsError::kKeyTypeMismatch},
       {"ES256 token, RSA key", es256, &k.rsa_jwk, JwsError::kKeyTypeMismatch},
       {"ES256 token, P-384 key", es256, &k.p384_jwk, JwsError::kKeyTypeMismatch},
       {"ES512 token, P-256 key", es512, &k.p256_jwk, JwsError::kKeyTypeMismatch},
@@ -610,6 +619,10 @@ TEST(Jws, ExposesWhatTheValidatorNeeds) {
   EXPECT_EQ(jws->payload().at("sub"), "alice");
   EXPECT_EQ(jws->signing_input(), token.substr(0, token.rfind('.')));
   EXPECT_EQ(jws->signature(), signature_of(token));
+  // Header and claims live in the parse's own arena (a regression to the default resource would mean a
+  // deep copy of both on the way out of parse_jws).
+  EXPECT_NE(jws->payload().storage().get(), json::storage_ptr().get());
+  EXPECT_EQ(jws->payload().storage().get(), jws->header().storage().get());
   // A copy is independent of the token text and of the original.
   const Jws copy = *jws;
   EXPECT_EQ(copy.kid(), "rsa-1");
