@@ -45,7 +45,7 @@ bool is_loopback_address(const std::string& host) {
 }  // namespace
 
 struct Server::Impl {
-  explicit Impl(ServerInfo info) : dispatcher(registry, std::move(info)) {}
+  Impl(ServerInfo info, mcp::DispatcherOptions options) : dispatcher(registry, std::move(info), std::move(options)) {}
   mcp::Registry registry;
   mcp::Dispatcher dispatcher;
   std::unique_ptr<transport::StreamableHttp> http_transport;
@@ -55,7 +55,8 @@ struct Server::Impl {
   std::function<void()> shutdown;  // set while run() serves HTTP; runs on the first worker
 };
 
-Server::Server(ServerInfo info) : impl_(std::make_unique<Impl>(std::move(info))) {
+Server::Server(ServerInfo info, mcp::DispatcherOptions options)
+    : impl_(std::make_unique<Impl>(std::move(info), std::move(options))) {
   impl_->registry.on_change([this](mcp::ListKind kind) {
     const auto notification = mcp::make_notification(mcp::list_changed_method(kind), {});
     impl_->stdio.notify(notification);

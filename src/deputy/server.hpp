@@ -50,7 +50,7 @@ struct RunOptions {
 
 class Server {
  public:
-  explicit Server(ServerInfo info);
+  explicit Server(ServerInfo info, mcp::DispatcherOptions options = {});
   ~Server();
 
   Server& tool(ToolSpec spec, mcp::ToolHandler handler);

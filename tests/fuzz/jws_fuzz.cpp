@@ -11,12 +11,19 @@
 // forgery); a parsed token obeys the size cap and the allowlist and has no crit; strict base64url
 // round-trips exactly; every error has a reason string.
 //
-// libFuzzer (needs a compiler whose <expected> works: g++ 12 or clang 16+; the clang 14 of Debian 12
-// cannot compile libstdc++ 12's <expected>, so only the replay driver below is built here):
+// libFuzzer with clang (16 or later: clang 14, Debian 12's, cannot compile libstdc++ 12's <expected>):
 //   clang++ -std=c++23 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/jws_fuzz.cpp
 //     src/deputy/auth/base64url.cpp src/deputy/auth/jwk.cpp src/deputy/auth/jws.cpp
-//     -lboost_json -lssl -lcrypto -o jws_fuzz && ./jws_fuzz tests/fuzz/corpus/jws
-// Replay and mutation driver (any compiler; what runs here):
+//     -lboost_json -lssl -lcrypto -o jws_fuzz
+//   ./jws_fuzz -max_len=4096 <scratch copy of tests/fuzz/corpus/jws>
+// libFuzzer with g++ (what works on Debian 12): g++ cannot emit libFuzzer's edge coverage, but its
+// -fsanitize-coverage=trace-cmp feeds libFuzzer's value profile, which is enough to grow a corpus:
+//   g++ -std=c++23 -g -O1 -fsanitize=address,undefined -fsanitize-coverage=trace-cmp -Isrc
+//     tests/fuzz/jws_fuzz.cpp src/deputy/auth/base64url.cpp src/deputy/auth/jwk.cpp src/deputy/auth/jws.cpp
+//     /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+//     -lboost_json -lssl -lcrypto -pthread -ldl -o /tmp/jws_fuzz
+//   /tmp/jws_fuzz -use_value_profile=1 -max_len=4096 -max_total_time=60 <scratch copy of the corpus>
+// Replay and mutation driver (any compiler, no libFuzzer; a quick check in CI):
 //   g++ -std=c++23 -g -O1 -fsanitize=address,undefined -DDEPUTY_FUZZ_MAIN -Isrc tests/fuzz/jws_fuzz.cpp
 //     src/deputy/auth/base64url.cpp src/deputy/auth/jwk.cpp src/deputy/auth/jws.cpp
 //     -lboost_json -lssl -lcrypto -o /tmp/jws_fuzz

@@ -40,6 +40,8 @@ struct ValidatorOptions {
   /// Where the keys are: a JWKS URL, or OIDC discovery from this URL's document.
   std::string jwks_uri;
   std::string discovery_url;
+  /// Or a file holding the JWKS (read again at each refresh).
+  std::string jwks_file;
   std::chrono::seconds jwks_refresh = kDefaultJwksRefresh;
   std::chrono::seconds unknown_kid_refetch = kDefaultUnknownKidRefetch;
   std::size_t cache_entries = kDefaultVerifiedTokenCacheEntries;

@@ -119,7 +119,7 @@ void apply_entra_defaults(const std::string& source, AuthConfig& auth) {
     }
   }
   if (v.audiences.empty()) v.audiences = {auth.client_id, "api://" + auth.client_id};
-  if (v.jwks_uri.empty() && v.discovery_url.empty()) {
+  if (v.jwks_uri.empty() && v.discovery_url.empty() && v.jwks_file.empty()) {
     v.jwks_uri = auth.authority_host + "/" + auth.tenant_id + "/discovery/v2.0/keys";
   }
   if (auth.authorization_servers.empty()) {
@@ -136,7 +136,7 @@ void validate_auth(const std::string& source, AuthConfig& auth) {
   } else if (auth.provider == "oidc") {
     if (v.issuers.empty()) fail(source, "auth.issuers", "must list the accepted issuers");
     if (v.audiences.empty()) fail(source, "auth.audiences", "must list the accepted audiences");
-    if (v.jwks_uri.empty() && v.discovery_url.empty()) {
+    if (v.jwks_uri.empty() && v.discovery_url.empty() && v.jwks_file.empty()) {
       v.discovery_url = v.issuers.front() + "/.well-known/openid-configuration";
     }
     if (auth.authorization_servers.empty()) auth.authorization_servers = {v.issuers.front()};
@@ -266,7 +266,7 @@ Config load(const std::string& path, const Environment& environment) {
   Section auth(source, "auth", top.child("auth"),
                {"enabled", "provider", "authority_host", "tenant_id", "client_id", "issuers", "tenant_allowlist",
                 "audiences", "algorithms", "leeway_seconds", "required_scopes", "allow_app_only", "token_type",
-                "accepted_versions", "jwks_uri", "discovery_url", "jwks_refresh_seconds", "authorization_servers",
+                "accepted_versions", "jwks_uri", "discovery_url", "jwks_file", "jwks_refresh_seconds", "authorization_servers",
                 "scopes_supported"});
   auto& a = config.auth;
   auto& v = a.validator;
@@ -289,6 +289,7 @@ Config load(const std::string& path, const Environment& environment) {
   auth.read_list("accepted_versions", v.accepted_versions);
   auth.read("jwks_uri", v.jwks_uri);
   auth.read("discovery_url", v.discovery_url);
+  auth.read("jwks_file", v.jwks_file);
   int refresh = static_cast<int>(v.jwks_refresh.count());
   auth.read("jwks_refresh_seconds", refresh);
   if (refresh < 60) fail(source, "auth.jwks_refresh_seconds", "must be at least 60");
@@ -347,8 +348,9 @@ std::string describe(const Config& config) {
                        list(v.tenant_allowlist), list(v.audiences));
     out += fmt::format("  algorithms: {}\n  leeway_seconds: {}\n  required_scopes: {}\n  allow_app_only: {}\n",
                        list(v.algorithms), v.leeway.count(), list(v.required_scopes), v.allow_app_only);
-    out += fmt::format("  accepted_versions: {}\n  jwks_uri: {}\n  discovery_url: {}\n", list(v.accepted_versions),
-                       v.jwks_uri.empty() ? "-" : v.jwks_uri, v.discovery_url.empty() ? "-" : v.discovery_url);
+    out += fmt::format("  accepted_versions: {}\n  jwks_uri: {}\n  discovery_url: {}\n  jwks_file: {}\n",
+                       list(v.accepted_versions), v.jwks_uri.empty() ? "-" : v.jwks_uri,
+                       v.discovery_url.empty() ? "-" : v.discovery_url, v.jwks_file.empty() ? "-" : v.jwks_file);
     out += fmt::format("  authorization_servers: {}\n  scopes_supported: {}\n", list(a.authorization_servers),
                        list(a.scopes_supported));
   }
