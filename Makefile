@@ -32,6 +32,7 @@ demo: build
 
 bench: build
 	@bench/run
+	@bench/micro/run
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
