@@ -1,5 +1,6 @@
 // The `deputy` command.
 #include "deputy/auth/file_key_fetcher.hpp"
+#include "deputy/auth/http_key_fetcher.hpp"
 #include "deputy/auth/token_validator.hpp"
 #include "deputy/config/config.hpp"
 #include "deputy/server.hpp"
@@ -13,12 +14,10 @@
 namespace {
 
 /// Where the issuer's keys come from, as configured.
-std::shared_ptr<deputy::auth::KeyFetcher> key_fetcher(const deputy::auth::ValidatorOptions& options) {
+std::shared_ptr<deputy::auth::KeyFetcher> key_fetcher(const deputy::auth::ValidatorOptions& options,
+                                                      deputy::net::HttpClient& client) {
   if (!options.jwks_file.empty()) return std::make_shared<deputy::auth::FileKeyFetcher>(options.jwks_file);
-  // TODO: fetching keys over HTTPS (jwks_uri, OIDC discovery) arrives with the HTTP client; until then a
-  // configuration that needs it is refused at start rather than failing every request.
-  throw deputy::config::ConfigError("auth.jwks_uri / auth.discovery_url: fetching keys over HTTP is not "
-                                    "available in this build; set auth.jwks_file");
+  return std::make_shared<deputy::auth::HttpKeyFetcher>(client, options.jwks_uri, options.discovery_url);
 }
 
 int serve(const std::string& config_path, deputy::RunOptions overrides, const CLI::App& command) {
@@ -36,9 +35,11 @@ int serve(const std::string& config_path, deputy::RunOptions overrides, const CL
   if (overrides.http.tls) options.http.tls = overrides.http.tls;
   options.stdio = overrides.stdio;
 
+  // One outbound client for the process (identity provider, downstream APIs); it outlives the server.
+  deputy::net::HttpClient client;
   if (config.auth.enabled) {
-    options.mcp.authenticator =
-        std::make_shared<deputy::auth::TokenValidator>(config.auth.validator, key_fetcher(config.auth.validator));
+    options.mcp.authenticator = std::make_shared<deputy::auth::TokenValidator>(
+        config.auth.validator, key_fetcher(config.auth.validator, client));
     options.mcp.resource_metadata = {.resource = config.server.public_url,
                                      .authorization_servers = config.auth.authorization_servers,
                                      .scopes_supported = config.auth.scopes_supported,

@@ -150,6 +150,7 @@ std::expected<Principal, Error> ClaimsPolicy::check(const json::object& payload,
     }
   }
   if (principal.subject.empty() && principal.object_id.empty()) return std::unexpected(Error::kMalformed);
+  principal.identity = principal.key();
   return principal;
 }
 

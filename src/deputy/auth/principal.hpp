@@ -24,6 +24,8 @@ struct Principal {
   std::vector<std::string> scopes;  // delegated scopes (scp), space-separated on the wire
   bool app_only = false;            // no user: idtyp=app, or no scp
   std::chrono::system_clock::time_point expires_at;
+  /// key(), computed once by the validator (the request path compares it with session owners).
+  std::string identity;
   // The token as received, for the On-Behalf-Of exchange only. Never logged, never returned, never
   // passed to a downstream API as is.
   std::string raw_token;
@@ -31,6 +33,7 @@ struct Principal {
   /// A stable identity for binding sessions and caches: tenant and object id where the issuer gives them
   /// (the same user across v1 and v2 tokens), otherwise issuer and subject.
   [[nodiscard]] std::string key() const {
+    if (!identity.empty()) return identity;
     if (!tenant_id.empty() && !object_id.empty()) return "oid:" + tenant_id + "/" + object_id;
     return "sub:" + issuer + "|" + subject;
   }

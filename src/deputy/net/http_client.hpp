@@ -147,7 +147,9 @@ class HttpClient {
   /// Sends one request from a coroutine on any io_context (see the thread rule above); never throws for
   /// network or protocol failures. 429 and 503 answers to GET, HEAD, PUT, DELETE and OPTIONS are retried
   /// (Retry-After honoured, waits capped); a POST is never retried after it may have been processed.
-  /// The client must outlive the call.
+  /// Redirects are returned, not followed (a followed redirect would carry the Authorization header
+  /// elsewhere). The client must outlive the call; idle connections it leaves in an io_context are closed
+  /// there, at that io_context's next request or its destruction, so the two may be destroyed in any order.
   [[nodiscard]] boost::asio::awaitable<std::expected<ClientResponse, ClientError>> send(ClientRequest request);
 
  private:

@@ -378,7 +378,11 @@ std::shared_ptr<SessionStore::Entry> StreamableHttp::find_session(std::string_vi
   auto entry = sessions_.find(id, SessionStore::Clock::now());
   // A session belongs to whoever created it: another principal's request finds nothing there, exactly as
   // if the id were unknown.
-  if (entry && entry->owner != (principal != nullptr ? principal->key() : std::string())) return nullptr;
+  if (entry == nullptr) return nullptr;
+  const bool same = principal == nullptr ? entry->owner.empty()
+                    : !principal->identity.empty() ? entry->owner == principal->identity
+                                                   : entry->owner == principal->key();
+  return same ? entry : nullptr;
   return entry;
 }
 
