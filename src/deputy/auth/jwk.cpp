@@ -1,5 +1,6 @@
 #include "deputy/auth/jwk.hpp"
 
+#include "deputy/auth/openssl_ptr.hpp"
 #include "deputy/auth/base64url.hpp"
 
 #include <openssl/bn.h>
@@ -15,17 +16,6 @@ namespace deputy::auth {
 
 namespace {
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD_free>>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 
 struct AlgName {
   Alg alg;

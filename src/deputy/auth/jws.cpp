@@ -1,5 +1,6 @@
 #include "deputy/auth/jws.hpp"
 
+#include "deputy/auth/openssl_ptr.hpp"
 #include "deputy/auth/base64url.hpp"
 
 #include <openssl/bn.h>
@@ -17,17 +18,6 @@ namespace deputy::auth {
 
 namespace {
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using EcGroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP_free>>;
 
 /// The digest of each algorithm, fetched once (OpenSSL 3 recommends explicit fetching over looking the
 /// name up on every call). Held for the life of the process.
