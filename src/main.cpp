@@ -34,6 +34,7 @@ int serve(const std::string& config_path, deputy::RunOptions overrides, const CL
   if (command.count("--allow-origin") != 0U) options.mcp.allowed_origins = overrides.mcp.allowed_origins;
   if (overrides.http.tls) options.http.tls = overrides.http.tls;
   options.stdio = overrides.stdio;
+  options.metrics = config.server.metrics;
 
   // One outbound client for the process (identity provider, downstream APIs); it outlives the server.
   deputy::net::HttpClient client;

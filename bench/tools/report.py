@@ -2,6 +2,7 @@
 """Assembles bench/run's measurements into bench/results/{latest.json,latest.md,<date>.json} and prints the table.
 
     report.py --meta meta.json --load nginx=a.json --load deputy=b.json --load typescript-sdk=c.json \
+              [--load auth-nginx=d.json --load auth-deputy=e.json --load auth-typescript-sdk=f.json] \
               [--startup startup.json] [--sessions sessions.json] --out-dir bench/results
 
 Each --load file is what bench/run writes for one measured wrk run:
@@ -13,7 +14,13 @@ import os
 import sys
 
 LABELS = {"deputy": "deputy hello-server (1 thread)", "nginx": "nginx (1 worker, fixed body)",
-          "typescript-sdk": "TypeScript SDK server (node)"}
+          "typescript-sdk": "TypeScript SDK server (node)",
+          "auth-nginx": "nginx (1 worker, fixed body, header ignored)",
+          "auth-deputy": "deputy serve, token checked (1 thread)",
+          "auth-typescript-sdk": "TypeScript SDK + requireBearerAuth, jose (node)"}
+# The two load sections: plain tools/call, and the same with a bearer token on every request.
+PLAIN = ("nginx", "deputy", "typescript-sdk")
+AUTH = ("auth-nginx", "auth-deputy", "auth-typescript-sdk")
 
 
 def load_json(path):
@@ -55,44 +62,88 @@ def main() -> int:
             "other_cpu_pct": round(100 * raw["other_cpu_s"] / raw["elapsed_s"], 1),
             "idle_cpu_pct": round(100 * raw["idle_cpu_s"] / raw["elapsed_s"], 1),
         }
-    nginx = servers.get("nginx", {}).get("req_per_s")
-    for s in servers.values():
-        s["ratio_to_nginx"] = round(s["req_per_s"] / nginx, 3) if nginx else None
-    ratio_ts = None
-    if "deputy" in servers and "typescript-sdk" in servers:
-        ratio_ts = round(servers["deputy"]["req_per_s"] / servers["typescript-sdk"]["req_per_s"], 2)
+    def rps(name):
+        return servers.get(name, {}).get("req_per_s")
+
+    def ratio(a, b, digits):
+        return round(a / b, digits) if a and b else None
+
+    # Each section's nginx is its own limit; the authenticated one falls back to the plain nginx of the same run.
+    nginx = rps("nginx")
+    auth_nginx = rps("auth-nginx") or nginx
+    for name, s in servers.items():
+        s["ratio_to_nginx"] = ratio(s["req_per_s"], auth_nginx if name in AUTH else nginx, 3)
+    ratio_ts = ratio(rps("deputy"), rps("typescript-sdk"), 2)
+    auth = None
+    if any(name in servers for name in AUTH):
+        auth = {
+            "nginx": "auth-nginx" if "auth-nginx" in servers else ("nginx" if nginx else None),
+            "deputy_to_nginx": ratio(rps("auth-deputy"), auth_nginx, 3),
+            "deputy_to_typescript_sdk": ratio(rps("auth-deputy"), rps("auth-typescript-sdk"), 2),
+            # What checking the token costs deputy: deputy serve with auth against hello-server without it.
+            "deputy_auth_to_deputy_plain": ratio(rps("auth-deputy"), rps("deputy"), 3),
+            "typescript_sdk_auth_to_plain": ratio(rps("auth-typescript-sdk"), rps("typescript-sdk"), 3),
+        }
 
     doc = dict(meta)
     doc["servers"] = servers
     doc["deputy_to_typescript_sdk"] = ratio_ts
+    doc["authenticated"] = auth
     if args.startup:
         doc["startup"] = load_json(args.startup)
     if args.sessions:
         doc["idle_sessions"] = load_json(args.sessions)
 
-    lines = [
-        "| server | req/s | p50 (ms) | p99 (ms) | × nginx | server CPU | wrk CPU | other CPU | idle |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name in ("nginx", "deputy", "typescript-sdk"):
-        if name not in servers:
-            continue
-        s = servers[name]
-        lines.append(f"| {s['label']} | {s['req_per_s']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | "
-                     f"{s['ratio_to_nginx']:.2f} | {s['server_cpu_pct']:.0f}% | {s['wrk_cpu_pct']:.0f}% | "
-                     f"{s['other_cpu_pct']:.0f}% | {s['idle_cpu_pct']:.0f}% |")
-    table = "\n".join(lines)
+    def table_of(names, heading=None):
+        lines = [heading, ""] if heading else []
+        lines += [
+            "| server | req/s | p50 (ms) | p99 (ms) | × nginx | server CPU | wrk CPU | other CPU | idle |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name in names:
+            if name not in servers:
+                continue
+            s = servers[name]
+            times = f"{s['ratio_to_nginx']:.2f}" if s["ratio_to_nginx"] is not None else "–"
+            lines.append(f"| {s['label']} | {s['req_per_s']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | "
+                         f"{times} | {s['server_cpu_pct']:.0f}% | {s['wrk_cpu_pct']:.0f}% | "
+                         f"{s['other_cpu_pct']:.0f}% | {s['idle_cpu_pct']:.0f}% |")
+        return "\n".join(lines)
+
+    tables = []
+    if any(name in servers for name in PLAIN):
+        tables.append(table_of(PLAIN))
+    if auth:
+        token_bytes = (meta.get("auth") or {}).get("token_bytes")
+        tables.append(table_of(
+            AUTH, "Authenticated `tools/call`: the same call with `Authorization: Bearer` and one RS256 access token "
+                  f"({token_bytes:,} bytes, Entra v2 claims) on every request." if token_bytes else
+                  "Authenticated `tools/call`: the same call with `Authorization: Bearer` and one RS256 access token."))
+    table = "\n\n".join(tables)
     summary = []
     busy = [n for n, s in servers.items() if s["other_cpu_pct"] > 10]
     if meta.get("background_cpu_pct_before", 0) > 10 or busy:
         summary.append(f"**Warning: other processes used the CPU during this run** (machine "
                        f"{meta.get('background_cpu_pct_before')}% busy before it started; \"other\" in the table): the numbers are low and noisy.")
-    summary.append("CPU columns: share of one core during the measured run (100% = one core; the machine has "
-                   f"{meta['machine']['nproc']}, shared by server and wrk): the server's processes, wrk, the rest "
-                   "(other processes, softirq work outside those two), and idle. A server near 100% with idle left "
-                   "over is the bottleneck; wrk near 100% means the load generator is.")
+    cpu_note = ("CPU columns: share of one core during the measured run (100% = one core; the machine has "
+                f"{meta['machine']['nproc']}, shared by server and wrk): the server's processes, wrk, the rest "
+                "(other processes, softirq work outside those two), and idle. A server near 100% with idle left "
+                "over is the bottleneck; wrk near 100% means the load generator is.")
+    summary.append(cpu_note)
     if ratio_ts is not None:
         summary.append(f"deputy / TypeScript SDK server: **{ratio_ts:.1f}×** the requests per second.")
+    if auth:
+        parts = []
+        if auth["deputy_to_nginx"] is not None:
+            parts.append(f"deputy / nginx **{auth['deputy_to_nginx']:.2f}**")
+        if auth["deputy_to_typescript_sdk"] is not None:
+            parts.append(f"deputy / TypeScript SDK **{auth['deputy_to_typescript_sdk']:.1f}×**")
+        if auth["deputy_auth_to_deputy_plain"] is not None:
+            parts.append(f"deputy with the token checked / hello-server without {auth['deputy_auth_to_deputy_plain']:.2f}")
+        if auth["typescript_sdk_auth_to_plain"] is not None:
+            parts.append(f"TypeScript SDK with / without {auth['typescript_sdk_auth_to_plain']:.2f}")
+        if parts:
+            summary.append("Authenticated: " + "; ".join(parts) + ".")
     if "startup" in doc:
         st = doc["startup"]
         summary.append(f"hello-server start-to-ready (exec to `listening on`): median **{st['median_ms']:.1f} ms** "
@@ -112,6 +163,13 @@ def main() -> int:
            f"78-byte JSON-RPC result (1 worker, access_log off); TypeScript SDK "
            f"{m['versions'].get('mcp_sdk', '?')} on node {m['versions'].get('node', '?')} "
            f"(tests/interop/peer-everything-server.mjs --profile hello, stateful sessions, SSE answers). "
+           + (f"Authenticated section: the same requests with `Authorization: Bearer <token>` "
+              f"(`MCP_BEARER_TOKEN`), one RS256 token minted with jose by {m['auth']['token_script']} for a user "
+              f"with the role Task.All, the JWKS in a file; `deputy serve` with `auth` (provider entra, jwks_file) "
+              f"and `authz` on, `--threads 1`; the TypeScript SDK's requireBearerAuth with a jose verifier "
+              f"(createRemoteJWKSet + jwtVerify, issuer, audience, scope, ver) in {m['auth']['typescript_peer']}. "
+              f"Before its load each authenticated server must refuse the call without the token (401). "
+              if m.get("auth") else "") +
            f"wrk -t{m['wrk']['threads']} was chosen because it gave nginx the higher number"
            f"{' (probe: ' + ', '.join(f'-t{k}: {v:,.0f} req/s' for k, v in m['wrk']['probe_req_per_s'].items()) + ')' if m['wrk'].get('probe_req_per_s') else ''}. "
            f"deputy commit {m['deputy']['commit']}{' (dirty tree)' if m['deputy']['dirty'] else ''}. "
@@ -133,7 +191,7 @@ def main() -> int:
             readme = f.read()
         start, end = "<!-- bench:start -->", "<!-- bench:end -->"
         if start in readme and end in readme:
-            section = (table + "\n\n" + "\n\n".join(summary[1:]) +
+            section = (table + "\n\n" + "\n\n".join(line for line in summary if line != cpu_note) +
                        f"\n\nMeasured {m['date']} ({m['machine']['nproc']} cores, server and wrk on the same machine); "
                        "how, in [bench/results/latest.md](bench/results/latest.md).\n")
             head, rest = readme.split(start, 1)

@@ -1,13 +1,16 @@
 -- wrk script for bench/run: POSTs one MCP `tools/call` of `echo` per request, over keep-alive connections.
 --
---   MCP_SESSION_ID=<id> wrk -t1 -c64 -d10s --latency -s bench/wrk/mcp-call.lua http://127.0.0.1:PORT/mcp
+--   MCP_SESSION_ID=<id> [MCP_BEARER_TOKEN=<jwt>] wrk -t1 -c64 -d10s --latency -s bench/wrk/mcp-call.lua \
+--       http://127.0.0.1:PORT/mcp
 --
 -- MCP_SESSION_ID unset or empty: no Mcp-Session-Id header (the nginx baseline, which has no sessions).
+-- MCP_BEARER_TOKEN set: every request carries `Authorization: Bearer <token>` (the authenticated section).
 -- Every response's status is checked: anything but 200 is counted (non_200; non_2xx for those outside 2xx).
 -- At the end one machine-readable line is printed for bench/run:
 --   BENCH_RESULT {"requests":..,"non_2xx":..,"latency_us":{"p50":..,"p99":..},...}
 
 local session = os.getenv("MCP_SESSION_ID") or ""
+local token = os.getenv("MCP_BEARER_TOKEN") or ""
 
 wrk.method = "POST"
 wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}'
@@ -16,6 +19,9 @@ wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
 if session ~= "" then
    wrk.headers["Mcp-Session-Id"] = session
+end
+if token ~= "" then
+   wrk.headers["Authorization"] = "Bearer " .. token
 end
 
 -- Each wrk thread runs its own Lua state: setup() (main state) keeps the threads so done() can add their counts up.

@@ -109,10 +109,13 @@ int Server::run(const RunOptions& options) {
   if (options.stdio) return transport::run_stdio(impl_->dispatcher, &impl_->stdio);
 
   auto mcp_options = options.mcp;
-  mcp_options.require_loopback_host = mcp_options.require_loopback_host && is_loopback_address(options.http.host);
-  auto& transport = *(impl_->http_transport = std::make_unique<transport::StreamableHttp>(impl_->dispatcher, mcp_options));
+  const bool loopback = is_loopback_address(options.http.host);
+  mcp_options.require_loopback_host = mcp_options.require_loopback_host && loopback;
+  const bool metrics = options.metrics.value_or(loopback);
   const std::string mcp_path = mcp_options.path;
-  auto handler = [&transport, mcp_path](net::Request& request, net::Exchange& exchange) -> asio::awaitable<void> {
+  auto handler = [this, mcp_path, metrics](net::Request& request,
+                                           net::Exchange& exchange) -> asio::awaitable<void> {
+    auto& transport = *impl_->http_transport;
     std::string_view target = request.target();
     std::string_view path = target.substr(0, target.find('?'));
     if (path == mcp_path || (path.size() == mcp_path.size() + 1 && path.starts_with(mcp_path) && path.back() == '/')) {
@@ -129,7 +132,7 @@ int Server::run(const RunOptions& options) {
       co_await exchange.respond(http::status::ok, "application/json", document, kCors);
       co_return;
     }
-    if (path == "/metrics" && request.method() == http::verb::get) {
+    if (metrics && path == "/metrics" && request.method() == http::verb::get) {
       const std::string text = audit::Metrics::global().render();
       co_await exchange.respond(http::status::ok, "text/plain; version=0.0.4", text);
       co_return;
@@ -149,8 +152,22 @@ int Server::run(const RunOptions& options) {
     spdlog::error("{}", listening.error());
     return 1;
   }
-
-  serve(server, transport, options.http, mcp_path);
+  const bool v6 = options.http.host.find(':') != std::string::npos;
+  const std::string url = fmt::format("{}://{}{}{}:{}{}", options.http.tls ? "https" : "http", v6 ? "[" : "",
+                                      options.http.host, v6 ? "]" : "", server.port(), mcp_path);
+  // The protected resource is this server as clients reach it: configured, or the address just bound
+  // (with port 0, known only now).
+  if (mcp_options.resource_metadata.resource.empty()) {
+    const bool any = options.http.host == "0.0.0.0" || options.http.host == "::";
+    mcp_options.resource_metadata.resource =
+        any ? fmt::format("{}://localhost:{}{}", options.http.tls ? "https" : "http", server.port(), mcp_path) : url;
+  }
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->http_transport = std::make_unique<transport::StreamableHttp>(impl_->dispatcher, mcp_options);
+  }
+  auto& transport = *impl_->http_transport;
+  serve(server, transport, url);
   {
     std::lock_guard lock(impl_->mutex);
     impl_->http_server.reset();
@@ -159,8 +176,7 @@ int Server::run(const RunOptions& options) {
   return 0;
 }
 
-void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport, const net::ServerOptions& options,
-                   const std::string& mcp_path) {
+void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport, const std::string& url) {
   // The signal set and the sweeper live on the server's first worker: they must go before it does.
   asio::signal_set signals(server.executor(), SIGINT, SIGTERM);
   asio::steady_timer sweeper(server.executor());
@@ -192,9 +208,7 @@ void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport
   };
   sweep();
 
-  const bool v6 = options.host.find(':') != std::string::npos;
-  std::fprintf(stderr, "listening on %s://%s%s%s:%u%s\n", options.tls ? "https" : "http", v6 ? "[" : "",
-               options.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(server.port()), mcp_path.c_str());
+  std::fprintf(stderr, "listening on %s\n", url.c_str());
   std::fflush(stderr);
   server.run();
   std::lock_guard lock(impl_->mutex);

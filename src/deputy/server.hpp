@@ -18,6 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace CLI {
 class App;
@@ -46,6 +47,9 @@ struct RunOptions {
   net::ServerOptions http;
   transport::StreamableHttpOptions mcp;
   bool stdio = false;
+  /// Serve /metrics; unset: only when bound to loopback (its reason labels are for operators, not for
+  /// whoever probes the server with forged tokens).
+  std::optional<bool> metrics;
 };
 
 class Server {
@@ -75,8 +79,7 @@ class Server {
   [[nodiscard]] mcp::Registry& registry();
 
  private:
-  void serve(net::HttpServer& server, transport::StreamableHttp& transport, const net::ServerOptions& options,
-             const std::string& mcp_path);
+  void serve(net::HttpServer& server, transport::StreamableHttp& transport, const std::string& url);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -167,6 +167,29 @@ INSTANTIATE_TEST_SUITE_P(
                               "invalid_token"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(Authentication, TwoAuthorizationHeadersAreRefused) {
+  // A proxy in front may read the other line: which user this is must not depend on who reads.
+  TestServer server({}, with_auth());
+  auto response = post(server.port(), kInitialize, {}, bearer("alice") + bearer("bob"));
+  EXPECT_EQ(response.result(), http::status::bad_request);
+  EXPECT_NE(std::string(response.at(http::field::www_authenticate)).find(R"(error="invalid_request")"),
+            std::string::npos);
+}
+
+TEST(Authentication, MethodsNeverServedAre405BeforeAuthentication) {
+  TestServer server({}, with_auth());
+  RawClient client(server.port());
+  client.send("OPTIONS /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n\r\n");
+  EXPECT_EQ(client.read()->result(), http::status::method_not_allowed);
+}
+
+TEST(Authentication, NoTokenBodyCarriesNoErrorCode) {
+  TestServer server({}, with_auth());
+  auto response = post(server.port(), kInitialize);
+  EXPECT_EQ(response.result(), http::status::unauthorized);
+  EXPECT_EQ(response.body().find("invalid_token"), std::string::npos) << response.body();
+}
+
 TEST(Authentication, SchemeIsCaseInsensitive) {
   TestServer server({}, with_auth());
   EXPECT_EQ(post(server.port(), kInitialize, {}, "Authorization: bEaReR alice\r\n").result(), http::status::ok);

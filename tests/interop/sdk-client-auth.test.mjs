@@ -476,12 +476,11 @@ describe('deputy serve with Entra-style tokens: the SDK client', () => {
         assert.equal(params.error, undefined);
     });
 
-    // deputy derives the default public URL from the configuration's port (8400) before `--port` (and the port the
-    // kernel picked for --port 0) is known: the challenge sends OAuth clients to another port, and the metadata names
-    // a resource that is not this server. Remove `todo` once deputy derives it from the bound address.
+    // Without server.public_url, the challenge and the metadata must name the address deputy actually bound (with
+    // --port 0, known only at start), not the configuration's port.
     it(
         "without server.public_url, the challenge and the metadata name the address deputy listens on",
-        { ...opt, todo: 'deputy: default public_url ignores --port / the bound port (see the report)' },
+        opt,
         withLog(
             () => server,
             async () => {
@@ -632,10 +631,10 @@ describe("deputy serve with Entra-style tokens: the attacker's side (raw fetch)"
     });
 
     // Authorization is a singleton field (RFC 9110 5.3, RFC 6750 2.1): a request carrying two is ambiguous (a proxy
-    // in front may look at the other one) and should be refused. deputy serves it as whoever the first one names.
+    // in front may look at the other one) and is refused.
     it(
         "two Authorization header lines (alice's, bob's): refused, not served as either",
-        { ...opt, todo: 'deputy: uses the first Authorization field line and ignores the second (see the report)' },
+        opt,
         withLog(
             () => server,
             async () => {

@@ -97,6 +97,7 @@ std::expected<std::string_view, Error> extract_bearer(std::string_view authoriza
 
 unsigned status_for(Error error) {
   if (is_forbidden(error)) return 403;
+  if (is_bad_request(error)) return 400;
   if (error == Error::kKeysUnavailable) return 503;
   return 401;
 }
@@ -116,6 +117,10 @@ std::string challenge(Error error, const ResourceMetadata& metadata, std::string
     case Error::kTokenInQuery:
       add("error", "invalid_request");
       add("error_description", "Send the access token in the Authorization header");
+      break;
+    case Error::kAmbiguousCredentials:
+      add("error", "invalid_request");
+      add("error_description", "Send one Authorization header");
       break;
     case Error::kInsufficientScope:
       add("error", "insufficient_scope");

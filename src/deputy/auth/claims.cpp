@@ -56,6 +56,7 @@ std::vector<std::string> split_scopes(std::string_view text) {
 
 ClaimsPolicy::ClaimsPolicy(const ValidatorOptions& options)
     : tenant_allowlist_(options.tenant_allowlist),
+      tenant_id_(options.tenant_id),
       audiences_(options.audiences),
       accepted_versions_(options.accepted_versions),
       required_scopes_(options.required_scopes),
@@ -67,7 +68,10 @@ ClaimsPolicy::ClaimsPolicy(const ValidatorOptions& options)
 }
 
 std::expected<void, Error> ClaimsPolicy::check_issuer(std::string_view issuer, std::string_view tenant) const {
-  if (contains(exact_issuers_, issuer)) return {};
+  if (contains(exact_issuers_, issuer)) {
+    if (!tenant_id_.empty() && tenant != tenant_id_) return std::unexpected(Error::kTenantNotAllowed);
+    return {};
+  }
   for (const auto& pattern : templated_issuers_) {
     // The template is filled with the token's own tid, and that tenant must be on the allowlist: the
     // issuer check stays on for multi-tenant apps.

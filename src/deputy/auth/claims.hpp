@@ -33,6 +33,7 @@ class ClaimsPolicy {
   std::vector<std::string> exact_issuers_;
   std::vector<std::string> templated_issuers_;  // with {tenantid}
   std::vector<std::string> tenant_allowlist_;
+  std::string tenant_id_;
   std::vector<std::string> audiences_;
   std::vector<std::string> accepted_versions_;
   std::vector<std::string> required_scopes_;

@@ -8,6 +8,7 @@ std::string_view to_string(Error error) {
     case Error::kUnsupportedScheme: return "unsupported_scheme";
     case Error::kEmptyToken: return "empty_token";
     case Error::kTokenInQuery: return "token_in_query";
+    case Error::kAmbiguousCredentials: return "ambiguous_credentials";
     case Error::kTooLarge: return "token_too_large";
     case Error::kMalformed: return "malformed_token";
     case Error::kAlgorithmNotAllowed: return "alg_not_allowed";

@@ -13,6 +13,7 @@ enum class Error {
   kUnsupportedScheme,   // Authorization present but not Bearer (e.g. Basic)
   kEmptyToken,          // "Bearer" with nothing after it
   kTokenInQuery,        // access_token in the URL: refused, tokens end up in logs there
+  kAmbiguousCredentials,  // more than one Authorization header: which one counts depends on who reads
   kTooLarge,            // longer than the JWS size cap, refused before decoding
   kMalformed,           // not a compact JWS: parts, base64url, JSON objects
   kAlgorithmNotAllowed, // alg outside the allowlist (none, HS256, ...)
@@ -37,5 +38,7 @@ enum class Error {
 
 /// 403 insufficient_scope rather than 401 invalid_token.
 [[nodiscard]] constexpr bool is_forbidden(Error error) { return error == Error::kInsufficientScope; }
+/// Malformed requests (400 invalid_request) rather than bad tokens.
+[[nodiscard]] constexpr bool is_bad_request(Error error) { return error == Error::kAmbiguousCredentials; }
 
 }  // namespace deputy::auth

@@ -24,6 +24,9 @@ struct ValidatorOptions {
   std::vector<std::string> issuers;
   /// Tenants a templated issuer accepts; a template without an allowlist is refused at start.
   std::vector<std::string> tenant_allowlist;
+  /// For a single-tenant issuer: the tid every token must carry (the issuer string alone could be paired
+  /// with another tenant's claims by whoever holds a signing key). Empty: not checked.
+  std::string tenant_id;
   /// Accepted audiences (Entra: the client id and api://<client id>, or the MCP server's URL).
   std::vector<std::string> audiences;
   /// JWS algorithms accepted (RS256 by default; RS384/512, PS256/384/512, ES256/384/512 available).

@@ -118,14 +118,17 @@ void apply_entra_defaults(const std::string& source, AuthConfig& auth) {
       }
     }
   }
-  if (v.audiences.empty()) v.audiences = {auth.client_id, "api://" + auth.client_id};
+  if (auth.application_id_uri.empty()) auth.application_id_uri = "api://" + auth.client_id;
+  if (v.audiences.empty()) v.audiences = {auth.client_id, auth.application_id_uri};
+  // A single-tenant token's tid must be that tenant, not only its issuer string.
+  if (!multi_tenant && is_guid(auth.tenant_id)) v.tenant_id = auth.tenant_id;
   if (v.jwks_uri.empty() && v.discovery_url.empty() && v.jwks_file.empty()) {
     v.jwks_uri = auth.authority_host + "/" + auth.tenant_id + "/discovery/v2.0/keys";
   }
   if (auth.authorization_servers.empty()) {
     auth.authorization_servers = {auth.authority_host + "/" + auth.tenant_id + "/v2.0"};
   }
-  if (auth.scopes_supported.empty()) auth.scopes_supported = {"api://" + auth.client_id + "/access_as_user"};
+  if (auth.scopes_supported.empty()) auth.scopes_supported = {auth.application_id_uri + "/access_as_user"};
   if (v.required_scopes.empty()) v.required_scopes = {"access_as_user"};
 }
 
@@ -243,7 +246,7 @@ Config load(const std::string& path, const Environment& environment) {
   Section top(source, "", root, {"server", "auth", "authz"});
 
   Section server(source, "server", top.child("server"),
-                 {"host", "port", "path", "threads", "public_url", "allowed_origins", "tls"});
+                 {"host", "port", "path", "threads", "public_url", "allowed_origins", "tls", "metrics"});
   auto& http = config.server.http;
   server.read("host", http.host);
   server.read("port", http.port);
@@ -251,6 +254,11 @@ Config load(const std::string& path, const Environment& environment) {
   server.read("threads", http.threads);
   server.read("public_url", config.server.public_url);
   server.read_list("allowed_origins", config.server.allowed_origins);
+  if (present(server.child("metrics"))) {
+    bool metrics = false;
+    server.read_bool("metrics", metrics);
+    config.server.metrics = metrics;
+  }
   if (auto tls = server.child("tls"); present(tls)) {
     Section section(source, "server.tls", tls, {"certificate", "private_key"});
     net::TlsFiles files;
@@ -266,7 +274,7 @@ Config load(const std::string& path, const Environment& environment) {
   Section auth(source, "auth", top.child("auth"),
                {"enabled", "provider", "authority_host", "tenant_id", "client_id", "issuers", "tenant_allowlist",
                 "audiences", "algorithms", "leeway_seconds", "required_scopes", "allow_app_only", "token_type",
-                "accepted_versions", "jwks_uri", "discovery_url", "jwks_file", "jwks_refresh_seconds", "authorization_servers",
+                "accepted_versions", "jwks_uri", "discovery_url", "jwks_file", "application_id_uri", "jwks_refresh_seconds", "authorization_servers",
                 "scopes_supported"});
   auto& a = config.auth;
   auto& v = a.validator;
@@ -275,6 +283,7 @@ Config load(const std::string& path, const Environment& environment) {
   auth.read("authority_host", a.authority_host);
   auth.read("tenant_id", a.tenant_id);
   auth.read("client_id", a.client_id);
+  auth.read("application_id_uri", a.application_id_uri);
   auth.read_list("issuers", v.issuers);
   auth.read_list("tenant_allowlist", v.tenant_allowlist);
   auth.read_list("audiences", v.audiences);
@@ -324,12 +333,6 @@ Config load(const std::string& path, const Environment& environment) {
                            {.role = "Task.Read", .tags = {"read"}}};
   }
   if (a.enabled) validate_auth(source, a);
-  if (config.server.public_url.empty()) {
-    const bool v6 = http.host.find(':') != std::string::npos;
-    const std::string host = http.host == "0.0.0.0" || http.host == "::" ? "localhost" : http.host;
-    config.server.public_url = fmt::format("{}://{}{}{}:{}{}", http.tls ? "https" : "http", v6 ? "[" : "", host,
-                                           v6 ? "]" : "", http.port, config.server.path);
-  }
   return config;
 }
 
@@ -339,7 +342,8 @@ std::string describe(const Config& config) {
   const auto& v = a.validator;
   std::string out = fmt::format("# effective configuration from {}\n", config.source);
   out += fmt::format("server:\n  host: {}\n  port: {}\n  path: {}\n  threads: {}\n  public_url: {}\n", s.http.host,
-                     s.http.port, s.path, s.http.threads, s.public_url);
+                     s.http.port, s.path, s.http.threads,
+                     s.public_url.empty() ? "(the bound address, at start)" : s.public_url);
   out += fmt::format("  allowed_origins: {}\n  tls: {}\n", list(s.allowed_origins), s.http.tls ? "on" : "off");
   out += fmt::format("auth:\n  enabled: {}\n", a.enabled);
   if (a.enabled) {

@@ -26,9 +26,11 @@ struct ServerConfig {
   net::ServerOptions http;
   std::string path = "/mcp";
   std::vector<std::string> allowed_origins;
-  /// The URL clients use for this server (the RFC 9728 resource); derived from host, port and path
-  /// when not set.
+  /// The URL clients use for this server (the RFC 9728 resource); when empty, the address the server
+  /// binds (host, port, path) at start.
   std::string public_url;
+  /// Serve /metrics (counters with reason labels, for operators). Unset: on when bound to loopback only.
+  std::optional<bool> metrics;
 };
 
 struct AuthConfig {
@@ -37,6 +39,9 @@ struct AuthConfig {
   std::string authority_host = "https://login.microsoftonline.com";
   std::string tenant_id;
   std::string client_id;
+  /// Entra's Application ID URI of the server app (default api://<client id>). Microsoft's MCP guidance is
+  /// to make it the server's URL, so that the resource clients name and the scope they ask for agree.
+  std::string application_id_uri;
   auth::ValidatorOptions validator;
   /// For the protected resource metadata: where clients get tokens, and which scopes to ask for.
   std::vector<std::string> authorization_servers;

@@ -67,6 +67,7 @@ bool is_loopback_name(std::string_view host) {
 struct StreamableHttp::Headers {
   std::optional<std::string_view> origin;
   std::string_view authorization;
+  unsigned authorization_count = 0;  // more than one: ambiguous credentials
   std::string_view host;
   std::string_view accept;
   std::string_view content_type;
@@ -99,6 +100,7 @@ StreamableHttp::Headers scan(const net::Request& request) {
         break;
       case http::field::authorization:
         keep(out.authorization, value);
+        ++out.authorization_count;
         break;
       default: {
         const std::string_view name = field.name_string();
@@ -302,6 +304,14 @@ asio::awaitable<void> StreamableHttp::handle(net::Request& request, net::Exchang
     co_await send_error(exchange, http::status::forbidden, mcp::RpcCode::kTransportError, "Forbidden: host not allowed");
     co_return;
   }
+  const auto method = request.method();
+  if (method != http::verb::post && method != http::verb::get && method != http::verb::delete_) {
+    // Before authentication: a method we never serve is 405 for everyone (a CORS preflight included).
+    static constexpr std::array<net::Header, 1> kAllow{net::Header{"Allow", "GET, POST, DELETE"}};
+    co_await send_error(exchange, http::status::method_not_allowed, mcp::RpcCode::kTransportError,
+                        "Method not allowed", nullptr, kAllow);
+    co_return;
+  }
   std::shared_ptr<const auth::Principal> principal;
   if (options_.authenticator) {
     auto authenticated = co_await authenticate(request, headers);
@@ -348,6 +358,8 @@ asio::awaitable<std::expected<std::shared_ptr<const auth::Principal>, auth::Erro
   std::expected<std::shared_ptr<const auth::Principal>, auth::Error> result;
   const std::string_view target = request.target();
   auto token = auth::extract_bearer(headers.authorization, target);
+  // Two Authorization lines: a proxy in front may read the other one; refuse rather than pick.
+  if (token && headers.authorization_count > 1) token = std::unexpected(auth::Error::kAmbiguousCredentials);
   if (!token) {
     result = std::unexpected(token.error());
   } else {
@@ -369,6 +381,11 @@ asio::awaitable<void> StreamableHttp::refuse(net::Exchange& exchange, auth::Erro
     body = R"({"error":"temporarily_unavailable","error_description":"Access tokens cannot be validated right now"})";
   } else if (error == auth::Error::kTokenInQuery) {
     body = R"({"error":"invalid_request","error_description":"Send the access token in the Authorization header"})";
+  } else if (error == auth::Error::kAmbiguousCredentials) {
+    body = R"({"error":"invalid_request","error_description":"Send one Authorization header"})";
+  } else if (error == auth::Error::kMissingToken || error == auth::Error::kUnsupportedScheme) {
+    // RFC 6750 §3.1: no error code for a request that carried no bearer token at all.
+    body = R"({"error_description":"An access token is required"})";
   }
   co_await exchange.respond(static_cast<http::status>(status), "application/json", body, headers);
 }

@@ -131,6 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
                o.tenant_allowlist = {kTenant, kOtherTenant};
              },
              Error::kWrongIssuer},
+        Case{"tid_of_another_tenant_under_our_issuer", [](auto& c) { c["tid"] = kOtherTenant; },
+             [](auto& o) { o.tenant_id = kTenant; }, Error::kTenantNotAllowed},
         Case{"v1_token_accepted_when_configured",
              [](auto& c) {
                c["iss"] = std::string("https://sts.windows.net/") + kTenant + "/";

@@ -37,7 +37,7 @@ TEST(Config, DefaultsWithoutAFile) {
   auto config = load("", env({}));
   EXPECT_FALSE(config.auth.enabled);
   EXPECT_EQ(config.server.http.port, 8400);
-  EXPECT_EQ(config.server.public_url, "http://127.0.0.1:8400/mcp");
+  EXPECT_TRUE(config.server.public_url.empty());  // derived from the bound address at start
 }
 
 TEST(Config, TheSeedsEnvironmentNamesWork) {
