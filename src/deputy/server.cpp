@@ -132,7 +132,9 @@ int Server::run(const RunOptions& options) {
       co_await exchange.respond(http::status::ok, "application/json", document, kCors);
       co_return;
     }
-    if (metrics && path == "/metrics" && request.method() == http::verb::get) {
+    if (metrics && path == "/metrics" && request.method() == http::verb::get &&
+        // The same DNS-rebinding rule as the MCP endpoint: a web page must not read the counters.
+        (!transport.options().require_loopback_host || transport::is_loopback_host(request[http::field::host]))) {
       const std::string text = audit::Metrics::global().render();
       co_await exchange.respond(http::status::ok, "text/plain; version=0.0.4", text);
       co_return;
