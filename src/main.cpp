@@ -3,6 +3,9 @@
 #include "deputy/auth/http_key_fetcher.hpp"
 #include "deputy/auth/token_validator.hpp"
 #include "deputy/config/config.hpp"
+#include "deputy/devidp/directory_yaml.hpp"
+#include "deputy/devidp/idp_server.hpp"
+#include "deputy/devidp/pki.hpp"
 #include "deputy/server.hpp"
 #include "deputy/tools/seed_tools.hpp"
 
@@ -66,6 +69,64 @@ int serve(const std::string& config_path, deputy::RunOptions overrides, const CL
   return server.run(options);
 }
 
+/// `deputy idp`: the development identity provider alone, until SIGINT/SIGTERM.
+int run_idp(deputy::devidp::IdpOptions options) {
+  deputy::devidp::IdpServer server(std::move(options));
+  if (auto listening = server.listen(); !listening) {
+    std::fprintf(stderr, "deputy idp: %s\n", listening.error().c_str());
+    return 1;
+  }
+  std::fputs(server.describe().c_str(), stdout);
+  // The last line, parsed by tests and scripts: the URL with the port actually bound (also for --port 0).
+  std::fprintf(stdout, "listening on %s/\n", server.base_url().c_str());
+  std::fflush(stdout);
+  server.run_until_signal();
+  return 0;
+}
+
+struct MintArguments {
+  std::string user;
+  std::string directory_file;
+  std::string state_dir;
+  std::string url;
+  std::string client = "client";
+  std::string resource = "server";
+  std::vector<std::string> scopes{"access_as_user"};
+  int lifetime_seconds = 3600;
+  int issued_seconds_ago = 0;
+  bool mfa = false;
+};
+
+/// `deputy idp mint-token`: prints a user's access token exactly as the token endpoint issues it, signed with
+/// the state directory's key, for the issuer `deputy idp` last listened on (<state>/url) unless --url says.
+int mint_token(const MintArguments& arguments) {
+  namespace devidp = deputy::devidp;
+  auto directory = arguments.directory_file.empty() ? devidp::default_directory()
+                                                    : devidp::load_directory(arguments.directory_file);
+  const std::filesystem::path state_dir =
+      arguments.state_dir.empty() ? devidp::default_state_dir() : std::filesystem::path(arguments.state_dir);
+  auto state = devidp::open_state(state_dir, directory);
+  std::string url = arguments.url;
+  if (url.empty()) {
+    url = devidp::recorded_base_url(state_dir)
+              .value_or(fmt::format("https://127.0.0.1:{}", devidp::kDefaultIdpPort));
+  }
+  while (url.ends_with('/')) url.pop_back();
+  devidp::IdentityProvider provider(std::move(directory), *state.signing_keys, {.base_url = url});
+  auto token = provider.mint_user_token(arguments.user, {.client = arguments.client,
+                                                         .resource = arguments.resource,
+                                                         .scopes = arguments.scopes,
+                                                         .lifetime = std::chrono::seconds(arguments.lifetime_seconds),
+                                                         .issued_before = std::chrono::seconds(arguments.issued_seconds_ago),
+                                                         .mfa = arguments.mfa});
+  if (!token) {
+    std::fprintf(stderr, "deputy idp mint-token: %s\n", token.error().message.c_str());
+    return 1;
+  }
+  std::fprintf(stdout, "%s\n", token->c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +144,34 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate a configuration and print the effective settings");
   check->add_option("-c,--config", check_path, "deputy.yaml (the environment and .env apply on top)");
 
+  deputy::devidp::IdpOptions idp_options;
+  std::string idp_state;
+  auto* idp_command = app.add_subcommand("idp", "Run the development identity provider (an Entra ID look-alike)");
+  idp_command->add_option("--directory", idp_options.directory_file,
+                          "Directory YAML (default: the built-in examples/dev-directory.yaml)");
+  idp_command->add_option("--state", idp_state, "State directory: CA, certificates, signing keys "
+                                                "(default: ~/.local/state/deputy/dev)");
+  idp_command->add_option("--host", idp_options.host, "Address to listen on")->capture_default_str();
+  idp_command->add_option("--port", idp_options.port, "HTTPS port (0: any free port)")->capture_default_str();
+  idp_command->require_subcommand(0, 1);
+
+  MintArguments mint_arguments;
+  auto* mint_command = idp_command->add_subcommand(
+      "mint-token", "Print a user's access token as the token endpoint issues it (tests, demos)");
+  mint_command->add_option("--user", mint_arguments.user, "User key, UPN or object id (alice, bob, carol)")->required();
+  mint_command->add_option("--directory", mint_arguments.directory_file, "Directory YAML (default: built in)");
+  mint_command->add_option("--state", mint_arguments.state_dir, "State directory (default: ~/.local/state/deputy/dev)");
+  mint_command->add_option("--url", mint_arguments.url,
+                           "Base URL of the provider (default: the one `deputy idp` last listened on)");
+  mint_command->add_option("--client", mint_arguments.client, "Client app (azp)")->capture_default_str();
+  mint_command->add_option("--resource", mint_arguments.resource, "Resource app (aud)")->capture_default_str();
+  mint_command->add_option("--scope", mint_arguments.scopes, "Delegated scopes (scp)");
+  mint_command->add_option("--lifetime", mint_arguments.lifetime_seconds, "Seconds the token lives")
+      ->capture_default_str();
+  mint_command->add_option("--issued-ago", mint_arguments.issued_seconds_ago,
+                           "Seconds before now the token was issued (past its lifetime: an expired token)");
+  mint_command->add_flag("--mfa", mint_arguments.mfa, "The sign-in used MFA (amr holds mfa)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -96,8 +185,23 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (serve_command->parsed()) return serve(serve_config, serve_options, *serve_command);
+    if (mint_command->parsed()) {
+      if (mint_arguments.state_dir.empty()) mint_arguments.state_dir = idp_state;
+      if (mint_arguments.directory_file.empty()) mint_arguments.directory_file = idp_options.directory_file;
+      return mint_token(mint_arguments);
+    }
+    if (idp_command->parsed()) {
+      idp_options.state_dir = idp_state;
+      return run_idp(std::move(idp_options));
+    }
   } catch (const deputy::config::ConfigError& e) {
     std::fprintf(stderr, "invalid configuration: %s\n", e.what());
+    return 2;
+  } catch (const deputy::devidp::DirectoryError& e) {
+    std::fprintf(stderr, "invalid directory: %s\n", e.what());
+    return 2;
+  } catch (const deputy::devidp::pki::PkiError& e) {
+    std::fprintf(stderr, "state directory: %s\n", e.what());
     return 2;
   }
   return 0;

@@ -172,6 +172,8 @@ int Server::run(const RunOptions& options) {
   serve(server, transport, url);
   {
     std::lock_guard lock(impl_->mutex);
+    // Sessions hold channels on the workers' contexts: they end while those contexts still exist.
+    impl_->http_transport->close_sessions();
     impl_->http_server.reset();
     impl_->http_transport.reset();
   }

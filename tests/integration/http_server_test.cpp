@@ -183,6 +183,21 @@ TEST(SseStreams, ClientVanishingMidStreamIsCleanedUp) {
   expect_still_serving(server);
 }
 
+TEST(Shutdown, GraceRunningOutWithARequestStillInFlightEndsCleanly) {
+  // The request outlives the grace period: the process must still stop without touching freed memory
+  // (ASan runs this in `make test`).
+  TestServer server({.shutdown_grace = std::chrono::milliseconds(200)});
+  auto session = open_session(server.port());
+  RawClient client(server.port());
+  client.send(post_request(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":60000}}})",
+                           session));
+  for (int attempt = 0; attempt < 200 && server.http().connections() < 1; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  server.stop();
+  EXPECT_FALSE(client.read());  // cut off, no answer
+}
+
 TEST(Shutdown, RequestInFlightFinishesAndNewConnectionsAreRefused) {
   TestServer server;
   auto session = open_session(server.port());

@@ -173,6 +173,13 @@ INSTANTIATE_TEST_SUITE_P(
                 http::status::forbidden, -32000}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST_F(StreamableHttpTest, SubscribingNeedsAKnownResource) {
+  auto session = open_session(server_.port());
+  auto unknown = post(server_.port(),
+                      R"({"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"x://nothing"}})", session);
+  EXPECT_EQ(error_of(unknown).at("code"), -32002);
+}
+
 TEST_F(StreamableHttpTest, LoopbackOriginIsAllowed) {
   auto response = post(server_.port(), kInitialize, {}, "Origin: http://localhost:6274\r\n");
   EXPECT_EQ(response.result(), http::status::ok);

@@ -126,6 +126,8 @@ std::string challenge(Error error, const ResourceMetadata& metadata, std::string
       add("error", "insufficient_scope");
       add("error_description", "The access token lacks a required scope");
       break;
+    case Error::kKeysUnavailable:
+      break;  // 503: the token may be fine; nothing tells the client to drop it
     default:
       add("error", "invalid_token");
       add("error_description", "The access token is missing, malformed, expired or not meant for this server");

@@ -32,8 +32,9 @@ std::optional<Clock::time_point> time_claim(const json::object& payload, std::st
   } else {
     return std::nullopt;
   }
-  // Far beyond any real token: refuse rather than overflow the clock's range.
-  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e11) return std::nullopt;
+  // Far beyond any real token (year 2096): refuse rather than overflow the clock, whose nanoseconds end
+  // in 2262.
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 4e9) return std::nullopt;
   return Clock::time_point(std::chrono::seconds(static_cast<std::int64_t>(seconds)));
 }
 

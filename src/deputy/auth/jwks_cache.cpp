@@ -93,7 +93,11 @@ asio::awaitable<std::shared_ptr<const KeySet>> JwksCache::keys() {
   {
     std::lock_guard lock(mutex_);
     if (keys_) {
-      if (in_flight_ || now_() - fetched_at_ < refresh_) co_return keys_;
+      // Due once the set is older than the refresh interval; after a failed attempt, not again before the
+      // refetch interval: an outage of the identity provider must not turn every request into a fetch.
+      if (in_flight_ || now_() - fetched_at_ < refresh_ || now_() - attempted_at_ < unknown_kid_refetch_) {
+        co_return keys_;
+      }
       in_flight_ = true;
       attempted_ = true;
       attempted_at_ = now_();

@@ -50,8 +50,7 @@ class JwksCache {
 
  private:
   using Waiter = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
-  /// Starts a fetch unless one runs; returns a channel that is signalled when it completes, or null when
-  /// the caller should not wait (refresh in the background).
+  /// Joins the fetch that runs, or starts one, and waits for it.
   boost::asio::awaitable<void> fetch_once();
   boost::asio::awaitable<void> run_fetch();
 

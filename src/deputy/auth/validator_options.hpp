@@ -16,8 +16,10 @@ inline constexpr std::chrono::seconds kDefaultJwksRefresh{3600};
 /// An unknown kid triggers at most one refetch per this interval: a flood of tokens with invented kids
 /// must not become a flood of requests to the identity provider.
 inline constexpr std::chrono::seconds kDefaultUnknownKidRefetch{60};
-/// Verified tokens remembered (a few hundred bytes each).
-inline constexpr std::size_t kDefaultVerifiedTokenCacheEntries = 100000;
+/// Verified tokens remembered. Each keeps its token (1.5–4 KiB for Entra, at most 16 KiB) for the
+/// On-Behalf-Of exchange, and its claims: 20,000 entries are tens of MiB, and cover a token per user for
+/// that many active users.
+inline constexpr std::size_t kDefaultVerifiedTokenCacheEntries = 20000;
 
 struct ValidatorOptions {
   /// Accepted issuers, exactly, or with `{tenantid}` standing for the token's tid (multi-tenant apps).

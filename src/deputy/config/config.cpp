@@ -37,6 +37,7 @@ class Section {
     if (!present(node_)) return;
     if (!node_.IsMap()) fail(source_, prefix_.empty() ? "(top level)" : prefix_, "must be a mapping");
     for (const auto& entry : node_) {
+      if (!entry.first.IsScalar()) fail(source_, prefix_.empty() ? "(top level)" : prefix_, "keys must be names");
       const auto key = entry.first.as<std::string>();
       if (!known.contains(key)) fail(source_, prefix_.empty() ? key : prefix_ + "." + key, "unknown key");
     }
@@ -53,19 +54,26 @@ class Section {
   }
   void read_bool(const char* key, bool& out) const {
     if (!present(node_) || !present(node_[key])) return;
+    if (!node_[key].IsScalar()) fail(source_, name(key), "must be true or false");
     out = parse_bool(source_, name(key), node_[key].as<std::string>());
   }
   void read_list(const char* key, std::vector<std::string>& out) const {
     if (!present(node_) || !present(node_[key])) return;
     const auto& value = node_[key];
-    if (value.IsScalar()) {
-      out = {value.as<std::string>()};
-    } else if (value.IsSequence()) {
-      out.clear();
-      for (const auto& item : value) out.push_back(item.as<std::string>());
-    } else {
-      fail(source_, name(key), "must be a list of strings");
+    try {
+      if (value.IsScalar()) {
+        out = {value.as<std::string>()};
+        return;
+      }
+      if (value.IsSequence()) {
+        out.clear();
+        for (const auto& item : value) out.push_back(item.as<std::string>());
+        return;
+      }
+    } catch (const YAML::Exception&) {
+      // falls through to the error that names the key
     }
+    fail(source_, name(key), "must be a list of strings");
   }
   [[nodiscard]] YAML::Node child(const char* key) const {
     return present(node_) ? node_[key] : YAML::Node(YAML::NodeType::Undefined);
@@ -165,11 +173,15 @@ void validate_auth(const std::string& source, AuthConfig& auth) {
 authz::RoleGrant parse_grant(const std::string& source, const std::string& role, const YAML::Node& node) {
   authz::RoleGrant grant{.role = role};
   std::vector<std::string> entries;
-  if (node.IsScalar()) {
-    entries = {node.as<std::string>()};
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) entries.push_back(item.as<std::string>());
-  } else {
+  try {
+    if (node.IsScalar()) {
+      entries = {node.as<std::string>()};
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) entries.push_back(item.as<std::string>());
+    } else {
+      fail(source, "authz.roles." + role, "must be a list of tool names, tag:NAME or *");
+    }
+  } catch (const YAML::Exception&) {
     fail(source, "authz.roles." + role, "must be a list of tool names, tag:NAME or *");
   }
   for (const auto& entry : entries) {
@@ -318,13 +330,17 @@ Config load(const std::string& path, const Environment& environment) {
 
   // The seed's environment variables, over the file.
   const std::string env = "environment";
-  if (auto value = environment("AUTH_ENABLED")) a.enabled = parse_bool(env, "AUTH_ENABLED", *value);
-  if (auto value = environment("MIDDLEWARE_ENABLED")) {
-    config.authz.enabled = parse_bool(env, "MIDDLEWARE_ENABLED", *value);
-  }
-  if (auto value = environment("TENANT_ID")) a.tenant_id = trim(*value);
-  if (auto value = environment("CLIENT_ID")) a.client_id = trim(*value);
-  if (auto value = environment("ISSUER"); value && !trim(*value).empty()) v.issuers = {trim(*value)};
+  // An empty variable counts as unset: `AUTH_ENABLED=` from a template must not switch authentication off.
+  auto given = [&](const char* name) -> std::optional<std::string> {
+    auto value = environment(name);
+    if (!value || trim(*value).empty()) return std::nullopt;
+    return trim(*value);
+  };
+  if (auto value = given("AUTH_ENABLED")) a.enabled = parse_bool(env, "AUTH_ENABLED", *value);
+  if (auto value = given("MIDDLEWARE_ENABLED")) config.authz.enabled = parse_bool(env, "MIDDLEWARE_ENABLED", *value);
+  if (auto value = given("TENANT_ID")) a.tenant_id = *value;
+  if (auto value = given("CLIENT_ID")) a.client_id = *value;
+  if (auto value = given("ISSUER")) v.issuers = {*value};
 
   if (config.authz.enabled && config.authz.grants.empty()) {
     // The seed's roles, when the policy is switched on without its own.

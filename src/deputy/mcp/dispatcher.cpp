@@ -160,10 +160,28 @@ asio::awaitable<Dispatcher::Result> Dispatcher::route(Session& session, const Me
   if (method == "resources/subscribe" || method == "resources/unsubscribe") {
     auto uri = string_field(params, "uri");
     if (!uri) co_return std::unexpected(invalid_params("Invalid params: uri is required"));
-    if (method == "resources/subscribe") {
-      session.subscribe(std::string(*uri));
-    } else {
+    if (method == "resources/unsubscribe") {
       session.unsubscribe(std::string(*uri));
+      co_return json::object();
+    }
+    // Only a resource the caller may read can be watched: updates would otherwise tell of it.
+    auto catalog = registry_.snapshot();
+    bool readable = false;
+    if (const Resource* resource = catalog->find_resource(*uri)) {
+      readable = authorize(context.principal(), item_of(resource->spec.name, resource->spec)).allowed;
+    } else {
+      for (const auto& entry : catalog->templates) {
+        if (entry->uri_template.match(*uri)) {
+          readable = authorize(context.principal(), item_of(entry->spec.name, entry->spec)).allowed;
+          break;
+        }
+      }
+    }
+    if (!readable) {
+      co_return std::unexpected(RpcError{RpcCode::kResourceNotFound, "Resource not found", json::object{{"uri", *uri}}});
+    }
+    if (!session.subscribe(std::string(*uri))) {
+      co_return std::unexpected(invalid_params("Invalid params: too many subscriptions in this session"));
     }
     co_return json::object();
   }

@@ -33,9 +33,11 @@ bool Session::client_has(std::string_view capability) const {
   return client_capabilities_.contains(capability);
 }
 
-void Session::subscribe(std::string uri) {
+bool Session::subscribe(std::string uri) {
   std::lock_guard lock(mutex_);
+  if (subscriptions_.size() >= kMaxSubscriptions && !subscriptions_.contains(uri)) return false;
   subscriptions_.insert(std::move(uri));
+  return true;
 }
 
 void Session::unsubscribe(const std::string& uri) {
@@ -116,6 +118,13 @@ void Session::set_standalone(std::shared_ptr<Outbound> outbound) {
 void Session::clear_standalone(const Outbound* outbound) {
   std::lock_guard lock(mutex_);
   if (standalone_.get() == outbound) standalone_.reset();
+}
+
+bool Session::try_set_standalone(std::shared_ptr<Outbound> outbound) {
+  std::lock_guard lock(mutex_);
+  if (standalone_) return false;
+  standalone_ = std::move(outbound);
+  return true;
 }
 
 std::shared_ptr<Outbound> Session::standalone() const {

@@ -45,6 +45,9 @@ class Cancellation : public std::enable_shared_from_this<Cancellation> {
   std::atomic<bool> requested_{false};
 };
 
+/// Subscriptions one session may hold: each is a string kept for the session's life.
+inline constexpr std::size_t kMaxSubscriptions = 1024;
+
 class Session {
  public:
   explicit Session(std::string id) : id_(std::move(id)) {}
@@ -63,8 +66,9 @@ class Session {
   void set_log_level(LogLevel level) { log_level_.store(level, std::memory_order_relaxed); }
   [[nodiscard]] LogLevel log_level() const { return log_level_.load(std::memory_order_relaxed); }
 
-  // Resource subscriptions.
-  void subscribe(std::string uri);
+  // Resource subscriptions, at most kMaxSubscriptions per session.
+  /// False when the session already holds as many as it may.
+  bool subscribe(std::string uri);
   void unsubscribe(const std::string& uri);
   [[nodiscard]] bool subscribed(const std::string& uri) const;
 
@@ -86,6 +90,8 @@ class Session {
   void set_standalone(std::shared_ptr<Outbound> outbound);
   void clear_standalone(const Outbound* outbound);
   [[nodiscard]] std::shared_ptr<Outbound> standalone() const;
+  /// Sets the standalone stream unless the session has one; false then (one stream per session).
+  bool try_set_standalone(std::shared_ptr<Outbound> outbound);
 
   /// Ends the session: waiting server-to-client requests fail, requests in flight are cancelled.
   void close();

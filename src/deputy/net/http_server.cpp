@@ -50,18 +50,31 @@ class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void on_shutdown() = 0;
+  /// The grace period is over: whatever the connection awaits is cancelled and its socket closed, so its
+  /// coroutine unwinds by itself.
+  virtual void force_close() = 0;
   /// Cuts the connection off when its deadline has passed.
   virtual void check_deadline(Clock::time_point now) = 0;
 };
 
 struct Worker {
-  asio::io_context context{1};
-  std::optional<tcp::acceptor> acceptor;
   std::list<ConnectionBase*> connections;  // touched only on this worker's thread
+  std::optional<asio::io_context> context_storage;
+  asio::io_context& context = context_storage.emplace(1);
+  std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> grace_timer;
   std::optional<asio::steady_timer> deadline_timer;
   Clock::time_point now = Clock::now();  // updated at each deadline check
   bool stopping = false;
+
+  // Connections still open (a grace period that ran out) are destroyed with the context, and unlink
+  // themselves from `connections` then: the timers and the acceptor go first, the list last.
+  ~Worker() {
+    grace_timer.reset();
+    deadline_timer.reset();
+    acceptor.reset();
+    context_storage.reset();
+  }
 
   /// Once stopping and without connections, nothing may keep the context running.
   void release_timers_when_done() {
@@ -74,6 +87,9 @@ struct Worker {
 }  // namespace
 
 struct HttpServer::Impl {
+  // Workers go first: their connections still use the TLS context and the connection count.
+  ~Impl() { workers.clear(); }
+
   ServerOptions options;
   Handler handler;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -157,6 +173,11 @@ class Connection final : public Exchange, public ConnectionBase {
       error_code ignored;
       socket_of(stream_).cancel(ignored);
     }
+  }
+  void force_close() override {
+    signal_.emit(asio::cancellation_type::terminal);
+    error_code ignored;
+    socket_of(stream_).close(ignored);
   }
   void check_deadline(Clock::time_point now) override {
     if (now < deadline_) return;
@@ -493,10 +514,16 @@ void HttpServer::Impl::shutdown_worker(Worker& worker) {
   if (!worker.connections.empty()) {
     worker.grace_timer.emplace(worker.context, options.shutdown_grace);
     worker.grace_timer->async_wait([&worker](error_code ec) {
-      if (!ec) {
-        spdlog::warn("shutdown grace period over with {} connections open", worker.connections.size());
-      }
-      worker.context.stop();
+      if (ec) return;  // every connection ended in time
+      spdlog::warn("shutdown grace period over with {} connections open", worker.connections.size());
+      // Cancel what they await and close their sockets: their coroutines unwind and the context runs out
+      // of work. A handler that ignores cancellation gets one more second, then the context stops.
+      std::vector<ConnectionBase*> open(worker.connections.begin(), worker.connections.end());
+      for (auto* connection : open) connection->force_close();
+      worker.grace_timer->expires_after(std::chrono::seconds(1));
+      worker.grace_timer->async_wait([&worker](error_code again) {
+        if (!again) worker.context.stop();
+      });
     });
   }
   worker.release_timers_when_done();

@@ -66,7 +66,8 @@ std::size_t SessionStore::expire(Clock::time_point now) {
   {
     std::lock_guard lock(mutex_);
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->second->last_used.load(std::memory_order_relaxed) < cutoff) {
+      // A client listening on its standalone stream is using the session, however long it only listens.
+      if (it->second->last_used.load(std::memory_order_relaxed) < cutoff && !it->second->session.standalone()) {
         expired.push_back(std::move(it->second));
         it = sessions_.erase(it);
       } else {

@@ -244,7 +244,11 @@ class StandaloneStream final : public mcp::Outbound {
 
   asio::awaitable<bool> send(const json::object& message) override { co_return post(message); }
   bool post(json::object message) override {
-    return channel_.try_send(boost::system::error_code{}, sse::frame(json::serialize(message)));
+    if (channel_.try_send(boost::system::error_code{}, sse::frame(json::serialize(message)))) return true;
+    // A full queue: the client does not read. It loses the stream (and reconnects) rather than silently
+    // missing messages while it stays open.
+    channel_.close();
+    return false;
   }
   void close() override { channel_.close(); }
   EventChannel& channel() { return channel_; }
@@ -556,13 +560,12 @@ asio::awaitable<void> StreamableHttp::get(const Headers& headers, const auth::Pr
     co_return;
   }
 
-  if (session.standalone()) {
+  auto stream = std::make_shared<StandaloneStream>(executor);
+  if (!session.try_set_standalone(stream)) {
     co_await send_error(exchange, http::status::conflict, mcp::RpcCode::kTransportError,
                         "Conflict: Only one SSE stream is allowed per session");
     co_return;
   }
-  auto stream = std::make_shared<StandaloneStream>(executor);
-  session.set_standalone(stream);
   const bool opened = co_await open_event_stream(exchange, session.id());
   if (opened) co_await pump(exchange, stream->channel());
   session.clear_standalone(stream.get());

@@ -57,6 +57,13 @@ TEST(Config, TheSeedsEnvironmentNamesWork) {
   EXPECT_TRUE(config.authz.grants[0].everything);
 }
 
+TEST(Config, EmptyVariablesCountAsUnset) {
+  YamlFile file(fmt::format("auth:\n  enabled: true\n  tenant_id: {}\n  client_id: {}\n", kTenant, kClient));
+  auto config = load(file.path(), env({{"AUTH_ENABLED", ""}, {"MIDDLEWARE_ENABLED", " "}, {"CLIENT_ID", ""}}));
+  EXPECT_TRUE(config.auth.enabled);  // a template's empty AUTH_ENABLED= does not switch authentication off
+  EXPECT_EQ(config.auth.client_id, kClient);
+}
+
 TEST(Config, IssuerFromTheEnvironmentReplacesTheDefault) {
   auto config = load("", env({{"AUTH_ENABLED", "1"},
                               {"TENANT_ID", std::string(kTenant)},
@@ -121,7 +128,9 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"oidc_without_audience", "auth:\n  enabled: true\n  provider: oidc\n  issuers: [https://idp]\n", {},
                 "auth.audiences"},
         Refused{"tls_half", "server:\n  tls:\n    certificate: a.pem\n", {}, "server.tls"},
-        Refused{"not_yaml", "auth: [unclosed\n", {}, "line"}),
+        Refused{"not_yaml", "auth: [unclosed\n", {}, "line"},
+        Refused{"list_of_maps", "server:\n  allowed_origins: [{a: b}]\n", {}, "server.allowed_origins"},
+        Refused{"role_of_maps", "authz:\n  roles:\n    Admin: [{a: b}]\n", {}, "authz.roles.Admin"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Dotenv, ParsesLikeTheSeedsDotenv) {

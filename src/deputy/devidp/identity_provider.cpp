@@ -1,0 +1,88 @@
+#include "deputy/devidp/identity_provider.hpp"
+
+#include <fmt/format.h>
+
+namespace deputy::devidp {
+
+namespace {
+
+/// The validator only ever verifies against the key set it is handed (our own keys); it never fetches.
+class NoFetch final : public auth::KeyFetcher {
+ public:
+  boost::asio::awaitable<std::expected<std::string, std::string>> fetch() override {
+    co_return std::unexpected(std::string("the identity provider verifies with its own keys"));
+  }
+};
+
+const Application* find_app(const Directory& directory, std::string_view name) {
+  if (const auto* app = directory.find_app(name)) return app;
+  if (const auto* app = directory.find_app_by_client_id(name)) return app;
+  return directory.find_resource(name);
+}
+
+}  // namespace
+
+IdentityProvider::IdentityProvider(Directory directory, SigningKeys keys, ProviderOptions options)
+    : directory_(std::move(directory)),
+      keys_(std::move(keys)),
+      options_(std::move(options)),
+      issuer_(directory_, keys_, options_.base_url) {
+  auto fetcher = std::make_shared<NoFetch>();
+  for (const auto& app : directory_.applications) {
+    // An assertion is good for the app it was issued to, and only that one (shared/entra.md: "The assertion's
+    // aud must be the middle-tier app itself"): its client id, or one of its identifier URIs.
+    auth::ValidatorOptions validation;
+    validation.issuers = {issuer_.issuer_v2(), issuer_.issuer_v1()};
+    validation.audiences = app.identifier_uris;
+    validation.audiences.push_back(app.client_id);
+    validation.leeway = options_.leeway;
+    validation.allow_app_only = false;  // AADSTS7000114: an app cannot act on behalf of an app
+    validators_.emplace(app.client_id,
+                        std::make_unique<auth::TokenValidator>(validation, fetcher, [this] { return options_.now(); }));
+  }
+}
+
+std::vector<std::string> IdentityProvider::token_endpoint_audiences(std::string_view segment) const {
+  std::vector<std::string> out;
+  for (std::string_view tenant : {std::string_view(directory_.tenant.id), std::string_view(directory_.tenant.domain),
+                                  std::string_view("common"), std::string_view("organizations"), segment}) {
+    out.push_back(fmt::format("{}/{}/oauth2/v2.0/token", options_.base_url, tenant));
+  }
+  return out;
+}
+
+std::expected<std::shared_ptr<const auth::Principal>, auth::Error> IdentityProvider::validate_assertion(
+    const Application& app, std::string_view assertion) const {
+  const auto it = validators_.find(app.client_id);
+  if (it == validators_.end()) return std::unexpected(auth::Error::kWrongAudience);
+  return it->second->verify(assertion, keys_.verification_keys());
+}
+
+std::expected<std::string, Failure> IdentityProvider::mint_user_token(std::string_view user_name,
+                                                                      const MintOptions& options) const {
+  UserGrant grant;
+  grant.user = directory_.find_user(user_name);
+  grant.client = find_app(directory_, options.client);
+  grant.resource = find_app(directory_, options.resource);
+  if (grant.user == nullptr) {
+    return std::unexpected(Failure{IdpError::kUserNotFound, fmt::format("No user '{}' in this directory.", user_name)});
+  }
+  if (grant.client == nullptr || grant.resource == nullptr) {
+    return std::unexpected(Failure{IdpError::kUnknownClient, "No such client or resource application in this directory."});
+  }
+  for (const auto& scope : options.scopes) {
+    const auto* exposed = grant.resource->find_scope(scope);
+    if (exposed == nullptr) {
+      return std::unexpected(Failure{IdpError::kInvalidScope, fmt::format("The scope '{}' does not exist on '{}'.", scope,
+                                                                           grant.resource->primary_identifier())});
+    }
+    grant.scopes.push_back(exposed->value);
+  }
+  grant.client_auth = grant.client->confidential() ? ClientAuthMethod::kSecret : ClientAuthMethod::kNone;
+  grant.amr = options.mfa ? std::vector<std::string>{"pwd", "mfa"} : std::vector<std::string>{"pwd"};
+  auto issued = issuer_.user_token(grant, now() - options.issued_before, options_.random, options.lifetime);
+  if (!issued) return std::unexpected(issued.error());
+  return std::move(issued->token);
+}
+
+}  // namespace deputy::devidp

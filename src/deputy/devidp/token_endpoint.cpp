@@ -1,0 +1,115 @@
+#include "deputy/devidp/token_endpoint.hpp"
+
+#include "deputy/audit/metrics.hpp"
+#include "deputy/devidp/client_auth.hpp"
+#include "deputy/devidp/discovery.hpp"
+#include "deputy/devidp/form.hpp"
+#include "deputy/devidp/grants.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace deputy::devidp {
+
+namespace json = boost::json;
+
+namespace {
+
+Failure missing(std::string_view name) {
+  return {IdpError::kMissingParameter,
+          fmt::format("The request body must contain the following parameter: '{}'.", name)};
+}
+
+Failure form_failure(const FormProblem& problem) {
+  switch (problem.error) {
+    case FormError::kTooLarge:
+      return {IdpError::kMalformedRequest, "Invalid request. The request body is too large."};
+    case FormError::kBadEncoding:
+      return {IdpError::kMalformedRequest, "Invalid request. The request body is not a valid form encoding."};
+    case FormError::kDuplicate:
+      // A repeated parameter is refused rather than resolved (first or last?): two readers of one request must
+      // never see two different requests.
+      return {IdpError::kMalformedRequest,
+              fmt::format("Invalid request. The parameter '{}' appears more than once.",
+                          problem.name.substr(0, std::min<std::size_t>(problem.name.size(), 100)))};
+  }
+  return {IdpError::kMalformedRequest, "Invalid request."};
+}
+
+}  // namespace
+
+std::expected<void, Failure> require_credential(const AuthenticatedClient& client, std::string_view grant_type) {
+  if (client.method != ClientAuthMethod::kNone) return {};
+  return std::unexpected(Failure{
+      IdpError::kClientCredentialsRequired,
+      fmt::format("The request body must contain the following parameter: 'client_assertion' or 'client_secret'. "
+                  "The '{}' grant needs a confidential client.",
+                  grant_type)});
+}
+
+std::expected<json::object, Failure> token_grant(const IdentityProvider& provider, const TokenRequest& request) {
+  if (!request.post) {
+    return std::unexpected(Failure{IdpError::kPostRequired,
+                                   "The endpoint only accepts POST, OPTIONS requests. Received a GET request."});
+  }
+  if (!provider.directory().names_tenant(request.tenant)) {
+    return std::unexpected(Failure{IdpError::kTenantNotFound,
+                                   fmt::format("Tenant '{}' not found. Check to make sure you have the correct tenant "
+                                               "ID and are signing into the correct cloud.",
+                                               request.tenant.substr(0, std::min<std::size_t>(request.tenant.size(), 100)))});
+  }
+  // A body that is not a form carries no parameters: Entra reports the first one it misses.
+  if (!is_form_content_type(request.content_type)) return std::unexpected(missing("grant_type"));
+  auto form = parse_form(request.body);
+  if (!form) return std::unexpected(form_failure(form.error()));
+
+  const auto grant_type = form->value("grant_type");
+  if (grant_type.empty()) return std::unexpected(missing("grant_type"));
+  enum class Grant { kClientCredentials, kOnBehalfOf, kAuthorizationCode, kRefreshToken };
+  Grant grant;
+  if (grant_type == "client_credentials") {
+    grant = Grant::kClientCredentials;
+  } else if (grant_type == kJwtBearerGrant) {
+    grant = Grant::kOnBehalfOf;
+  } else if (grant_type == "authorization_code") {
+    grant = Grant::kAuthorizationCode;
+  } else if (grant_type == "refresh_token") {
+    grant = Grant::kRefreshToken;
+  } else {
+    // TODO(next slice): RFC 8693 token exchange. password and device_code are not offered.
+    return std::unexpected(Failure{
+        IdpError::kUnsupportedGrantType,
+        fmt::format("The app requested an unsupported grant type '{}'.",
+                    grant_type.substr(0, std::min<std::size_t>(grant_type.size(), 100)))});
+  }
+
+  auto client = authenticate_client(provider, *form, request.tenant);
+  if (!client) return std::unexpected(client.error());
+  switch (grant) {
+    case Grant::kClientCredentials: return client_credentials_grant(provider, *form, *client);
+    case Grant::kOnBehalfOf: return on_behalf_of_grant(provider, *form, *client);
+    case Grant::kAuthorizationCode: return authorization_code_grant(provider, *form, *client);
+    case Grant::kRefreshToken: return refresh_token_grant(provider, *form, *client);
+  }
+  return std::unexpected(Failure{IdpError::kInternal, "Unreachable."});
+}
+
+HttpAnswer handle_token_request(const IdentityProvider& provider, const TokenRequest& request) {
+  auto granted = token_grant(provider, request);
+  if (!granted) {
+    // Logged with the reason and code only: the form may hold secrets and tokens.
+    const auto& error = info(granted.error().error);
+    spdlog::info("devidp token request refused: {} (AADSTS{})", error.reason, error.code);
+    audit::Metrics::global()
+        .counter("deputy_devidp_token_requests_total", fmt::format(R"(result="refused",reason="{}")", error.reason),
+                 "Token requests of the development identity provider")
+        .add();
+    return error_answer(provider, granted.error(), request.client_request_id);
+  }
+  static auto& issued = audit::Metrics::global().counter("deputy_devidp_token_requests_total", R"(result="issued")");
+  issued.add();
+  return {.body = json::serialize(*granted)};
+}
+
+}  // namespace deputy::devidp
