@@ -15,11 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-Failure missing(std::string_view name) {
-  return {IdpError::kMissingParameter,
-          fmt::format("The request body must contain the following parameter: '{}'.", name)};
-}
-
 /// RFC 7636 §4.1: 43 to 128 characters of [A-Z] [a-z] [0-9] - . _ ~.
 bool valid_verifier(std::string_view verifier) {
   if (verifier.size() < 43 || verifier.size() > 128) return false;
@@ -67,9 +62,9 @@ Failure redeem_failure(RedeemError error, std::string_view what) {
 std::expected<json::object, Failure> authorization_code_grant(const IdentityProvider& provider, const Form& form,
                                                               const AuthenticatedClient& client) {
   const auto code = form.value("code");
-  if (code.empty()) return std::unexpected(missing("code"));
+  if (code.empty()) return std::unexpected(missing_body_parameter("code"));
   const auto redirect_uri = form.value("redirect_uri");
-  if (redirect_uri.empty()) return std::unexpected(missing("redirect_uri"));
+  if (redirect_uri.empty()) return std::unexpected(missing_body_parameter("redirect_uri"));
   if (auto credential = require_credential_if_confidential(client, "authorization_code"); !credential) {
     return std::unexpected(credential.error());
   }

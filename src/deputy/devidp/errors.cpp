@@ -125,4 +125,9 @@ std::string error_body(const Failure& failure, const ErrorStamp& stamp) {
   return json::serialize(body);
 }
 
+Failure missing_body_parameter(std::string_view name) {
+  return {IdpError::kMissingParameter,
+          fmt::format("The request body must contain the following parameter: '{}'.", name), {}};
+}
+
 }  // namespace deputy::devidp

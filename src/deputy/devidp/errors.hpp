@@ -75,6 +75,9 @@ struct Failure {
   std::string claims;
 };
 
+/// The refusal of a token request that lacks a parameter (AADSTS900144), worded as Entra words it.
+[[nodiscard]] Failure missing_body_parameter(std::string_view name);
+
 /// What the error body is stamped with besides the error itself.
 struct ErrorStamp {
   std::chrono::system_clock::time_point now;

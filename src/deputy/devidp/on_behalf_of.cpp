@@ -20,11 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-Failure missing(std::string_view name) {
-  return {IdpError::kMissingParameter,
-          fmt::format("The request body must contain the following parameter: '{}'.", name)};
-}
-
 /// Entra's time format in assertion messages: 2024-06-20T11:53:16.0000000Z.
 std::string iso_time(std::int64_t seconds) {
   const std::time_t time = seconds;
@@ -122,16 +117,16 @@ bool signed_in_with_mfa(std::string_view assertion) {
 std::expected<json::object, Failure> on_behalf_of_grant(const IdentityProvider& provider, const Form& form,
                                                         const AuthenticatedClient& client) {
   const auto use = form.value("requested_token_use");
-  if (use.empty()) return std::unexpected(missing("requested_token_use"));
+  if (use.empty()) return std::unexpected(missing_body_parameter("requested_token_use"));
   if (use != "on_behalf_of") {
     // TODO(next slice): other jwt-bearer uses are not Entra's; RFC 8693 token exchange has its own grant type.
     return std::unexpected(Failure{IdpError::kMalformedRequest,
                                    "Invalid request. requested_token_use must be 'on_behalf_of'."});
   }
   const auto assertion = form.value("assertion");
-  if (assertion.empty()) return std::unexpected(missing("assertion"));
+  if (assertion.empty()) return std::unexpected(missing_body_parameter("assertion"));
   const auto scope = form.value("scope");
-  if (scope.empty()) return std::unexpected(missing("scope"));
+  if (scope.empty()) return std::unexpected(missing_body_parameter("scope"));
   if (auto credential = require_credential(client, "on_behalf_of"); !credential) {
     return std::unexpected(credential.error());
   }

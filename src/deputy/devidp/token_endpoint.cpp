@@ -16,11 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-Failure missing(std::string_view name) {
-  return {IdpError::kMissingParameter,
-          fmt::format("The request body must contain the following parameter: '{}'.", name)};
-}
-
 Failure form_failure(const FormProblem& problem) {
   switch (problem.error) {
     case FormError::kTooLarge:
@@ -60,12 +55,12 @@ std::expected<json::object, Failure> token_grant(const IdentityProvider& provide
                                                request.tenant.substr(0, std::min<std::size_t>(request.tenant.size(), 100)))});
   }
   // A body that is not a form carries no parameters: Entra reports the first one it misses.
-  if (!is_form_content_type(request.content_type)) return std::unexpected(missing("grant_type"));
+  if (!is_form_content_type(request.content_type)) return std::unexpected(missing_body_parameter("grant_type"));
   auto form = parse_form(request.body);
   if (!form) return std::unexpected(form_failure(form.error()));
 
   const auto grant_type = form->value("grant_type");
-  if (grant_type.empty()) return std::unexpected(missing("grant_type"));
+  if (grant_type.empty()) return std::unexpected(missing_body_parameter("grant_type"));
   enum class Grant { kClientCredentials, kOnBehalfOf, kAuthorizationCode, kRefreshToken };
   Grant grant;
   if (grant_type == "client_credentials") {
