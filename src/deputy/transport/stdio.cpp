@@ -57,7 +57,7 @@ class StdioSession {
       co_return !ec;
     }
     bool post(json::object message) override {
-      return owner_.output_.try_send(boost::system::error_code{}, json::serialize(message));
+      return owner_.output_.try_send(boost::system::error_code{}, json::serialize(message) + "\n");
     }
 
    private:

@@ -332,14 +332,9 @@ asio::awaitable<void> StreamableHttp::handle(net::Request& request, net::Exchang
     case http::verb::get:
       co_await get(headers, principal.get(), exchange);
       break;
-    case http::verb::delete_:
+    default:  // DELETE: the other methods were answered 405 above
       co_await remove(headers, principal.get(), exchange);
       break;
-    default: {
-      static constexpr std::array<net::Header, 1> kAllow{net::Header{"Allow", "GET, POST, DELETE"}};
-      co_await send_error(exchange, http::status::method_not_allowed, mcp::RpcCode::kTransportError,
-                          "Method not allowed", nullptr, kAllow);
-    }
   }
 }
 
@@ -404,7 +399,6 @@ std::shared_ptr<SessionStore::Entry> StreamableHttp::find_session(std::string_vi
                     : !principal->identity.empty() ? entry->owner == principal->identity
                                                    : entry->owner == principal->key();
   return same ? entry : nullptr;
-  return entry;
 }
 
 asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers& headers,
