@@ -1,5 +1,7 @@
 #include "deputy/auth/base64url.hpp"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <cstdint>
 
@@ -21,6 +23,14 @@ constexpr std::array<std::uint8_t, 256> make_decode_table() {
 constexpr std::array<std::uint8_t, 256> kDecode = make_decode_table();
 
 }  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(length));
+  return out;
+}
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out;

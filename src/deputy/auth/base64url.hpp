@@ -1,5 +1,6 @@
 #pragma once
-// base64url as JOSE uses it (RFC 7515 §2, RFC 4648 §5): the URL-safe alphabet and no padding.
+// base64url as JOSE uses it (RFC 7515 §2, RFC 4648 §5): the URL-safe alphabet and no padding. And plain
+// base64 (RFC 4648 §4, padded) for the places that want it: x5c, Basic credentials, claims challenges.
 
 #include <optional>
 #include <string>
@@ -9,6 +10,9 @@ namespace deputy::auth {
 
 /// Encodes `bytes` without padding.
 [[nodiscard]] std::string base64url_encode(std::string_view bytes);
+
+/// Standard base64 with padding.
+[[nodiscard]] std::string base64_encode(std::string_view bytes);
 
 /// Decodes strictly; std::nullopt for anything but the one canonical encoding of some byte string:
 /// only A-Z a-z 0-9 - _ (no '+', '/', '=' or whitespace), no length of the form 4k+1, and the unused low

@@ -137,4 +137,16 @@ std::string challenge(Error error, const ResourceMetadata& metadata, std::string
   return out;
 }
 
+std::string claims_challenge(std::string_view claims_base64, const ResourceMetadata& metadata) {
+  std::string out = "Bearer error=\"insufficient_claims\", error_description=";
+  out += quoted("The downstream API requires more of the sign-in (for example MFA): sign in again with these claims");
+  out += ", claims=";
+  out += quoted(claims_base64);
+  if (const auto url = metadata.url(); !url.empty()) {
+    out += ", resource_metadata=";
+    out += quoted(url);
+  }
+  return out;
+}
+
 }  // namespace deputy::auth

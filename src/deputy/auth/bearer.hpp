@@ -43,6 +43,11 @@ struct ResourceMetadata {
 /// for our logs and metrics, not an oracle for the caller.
 [[nodiscard]] std::string challenge(Error error, const ResourceMetadata& metadata, std::string_view scope);
 
+/// The WWW-Authenticate value that asks the client to sign in again and satisfy `claims_base64` (the
+/// identity provider's claims challenge, base64 as Entra sends it): MFA or Conditional Access for a
+/// downstream API. `Bearer error="insufficient_claims", claims="…", resource_metadata="…"`.
+[[nodiscard]] std::string claims_challenge(std::string_view claims_base64, const ResourceMetadata& metadata);
+
 /// What validates a bearer token; implemented by TokenValidator. The principal is shared: a token seen
 /// before costs a cache lookup and a reference count, not a copy.
 class Authenticator {

@@ -7,12 +7,17 @@
 #include "deputy/authz/policy.hpp"
 #include "deputy/net/http_server.hpp"
 
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace deputy::config {
@@ -48,11 +53,90 @@ struct AuthConfig {
   std::vector<std::string> scopes_supported;
 };
 
+/// Tier 2: how deputy exchanges a user's token for a downstream API's (On-Behalf-Of or RFC 8693), and how
+/// it authenticates itself to the identity provider doing it. The seed's OBO_CLIENT_ID and OBO_CLIENT_SECRET
+/// apply on top.
+struct ExchangeConfig {
+  std::string protocol = "entra";  // entra (On-Behalf-Of, jwt-bearer) or rfc8693 (token exchange)
+  /// Default for entra: {auth.authority_host}/{auth.tenant_id}/oauth2/v2.0/token.
+  std::string token_endpoint;
+  std::string client_id;  // default: auth.client_id
+  /// One credential: a secret (its value; from OBO_CLIENT_SECRET, the variable client_secret_env names, or a
+  /// file), a certificate (PEM certificate and key), or a federated token file (workload identity).
+  std::string client_secret;  // never printed
+  std::string client_secret_env;
+  std::string client_secret_file;
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string federated_token_file;  // AZURE_FEDERATED_TOKEN_FILE
+  /// Exchanged tokens are kept until this long before they expire; cache off: one exchange per tool call
+  /// (the seed's advice).
+  bool cache = true;
+  std::chrono::seconds cache_margin{300};
+  std::size_t cache_max_entries = 10000;
+  std::chrono::milliseconds timeout{10000};
+
+  [[nodiscard]] bool configured() const {
+    return !client_secret.empty() || !client_secret_file.empty() || !certificate_file.empty() ||
+           !federated_token_file.empty();
+  }
+};
+
+/// Outbound HTTP: the CA file trusted besides the system's (the development identity provider's) and the
+/// timeout of one downstream call.
+struct OutboundConfig {
+  std::string ca_file;
+  std::chrono::milliseconds timeout{10000};
+};
+
+/// The seed's SharePoint tools on Microsoft Graph.
+struct GraphConfig {
+  std::string base_url = "https://graph.microsoft.com";
+  /// The tenant's SharePoint host (the seed hard-codes its company's); empty: the SharePoint tool is not
+  /// offered.
+  std::string sharepoint_host;
+  /// What the exchange asks for (the seed: .default, i.e. every consented Graph permission).
+  std::vector<std::string> scopes{"https://graph.microsoft.com/.default"};
+};
+
+/// A tool declared in deputy.yaml that calls an HTTP API on behalf of the user (tools/http_tool.hpp).
+struct HttpToolConfig {
+  std::string name;
+  std::string title;
+  std::string description;
+  boost::json::object input_schema;
+  std::string method = "GET";
+  /// Scheme and host fixed; {argument} in the path or the query, percent-encoded into its place.
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// A JSON body with {argument} placeholders, each replaced by the argument's JSON value.
+  std::string body;
+  std::vector<std::string> scopes;  // what to exchange the user's token for; empty: no token sent
+  std::vector<std::string> required_roles;
+  std::vector<std::string> tags;
+  std::string select;  // a JSON pointer into the response: the part that becomes the result
+  std::map<unsigned, std::string> status_messages;  // status → message ({argument} expanded)
+};
+
+struct AuditConfig {
+  bool to_stdout = false;
+  std::string file;  // empty: no file
+  std::string fsync = "interval";  // none, interval, always
+  std::chrono::milliseconds fsync_interval{1000};
+  std::uint64_t max_bytes = 100ULL * 1024 * 1024;
+  unsigned keep = 5;
+};
+
 struct Config {
   std::string source;  // the file read, or "(no file)"
   ServerConfig server;
   AuthConfig auth;
   authz::PolicyOptions authz;
+  ExchangeConfig exchange;
+  OutboundConfig outbound;
+  GraphConfig graph;
+  std::vector<HttpToolConfig> tools;
+  AuditConfig audit;
 };
 
 /// Looks a variable up; injected so tests never touch the process environment.

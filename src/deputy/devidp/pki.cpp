@@ -1,5 +1,7 @@
 #include "deputy/devidp/pki.hpp"
 
+#include "deputy/auth/base64url.hpp"
+
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -192,13 +194,7 @@ std::string der(X509* certificate) {
   return out;
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(length));
-  return out;
-}
+std::string base64(std::string_view bytes) { return auth::base64_encode(bytes); }
 
 std::string sha1_hex(std::string_view bytes) { return digest_hex(EVP_sha1(), bytes); }
 

@@ -1,5 +1,7 @@
 #include "deputy/mcp/types.hpp"
 
+#include "deputy/auth/base64url.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -59,12 +61,20 @@ ToolResult ToolResult::error(std::string_view message) {
   return result;
 }
 
+ToolResult ToolResult::claims_challenge(std::string_view message, std::string_view claims) {
+  ToolResult result = error(message);
+  result.meta.emplace(kClaimsChallengeMeta,
+                      json::object{{"error", "insufficient_claims"}, {"claims", auth::base64_encode(claims)}});
+  return result;
+}
+
 json::object ToolResult::to_json() && {
   json::object out;
-  out.reserve(3);
+  out.reserve(4);
   out.emplace("content", std::move(content));
   if (structured_content) out.emplace("structuredContent", std::move(*structured_content));
   if (is_error) out.emplace("isError", true);
+  if (!meta.empty()) out.emplace("_meta", std::move(meta));
   return out;
 }
 

@@ -38,13 +38,23 @@ namespace content {
 
 /// What a tool returns: content blocks, optional structured content, and whether it is an error the
 /// model should see (a tool error, not a protocol error).
+/// The `_meta` key of a tool error that carries a claims challenge (MFA, Conditional Access): an object
+/// {"error": "insufficient_claims", "claims": "<base64 of the claims JSON>"}. The HTTP transport turns such a
+/// result into HTTP 401 with `WWW-Authenticate: Bearer error="insufficient_claims", claims=…` while nothing of
+/// the answer has gone out; later (an event stream already open) the tool error reaches the client as is.
+inline constexpr std::string_view kClaimsChallengeMeta = "deputy/claimsChallenge";
+
 struct ToolResult {
   json::array content;
   std::optional<json::value> structured_content;
   bool is_error = false;
+  json::object meta;  // `_meta`
 
   [[nodiscard]] static ToolResult text(std::string_view text);
   [[nodiscard]] static ToolResult error(std::string_view message);
+  /// A tool error asking the user to sign in again with `claims` (the identity provider's claims JSON, as
+  /// received): see kClaimsChallengeMeta.
+  [[nodiscard]] static ToolResult claims_challenge(std::string_view message, std::string_view claims);
   [[nodiscard]] json::object to_json() &&;
 };
 

@@ -1,5 +1,7 @@
 #include "deputy/net/http_client.hpp"
 
+#include "deputy/auth/base64url.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -100,14 +102,6 @@ bool in_block(const asio::ip::address& address, std::string_view block) {
   }
   auto network = asio::ip::make_network_v6(block, ec);
   return !ec && asio::ip::network_v6(address.to_v6(), network.prefix_length()).canonical() == network.canonical();
-}
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 // --- HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms recipients must
@@ -323,7 +317,7 @@ std::optional<Proxy> parse_proxy(std::string_view text, std::string_view variabl
     proxy.port = *port;
   }
   if (parsed->has_userinfo()) {
-    proxy.authorization = "Basic " + base64(parsed->user() + ":" + parsed->password());
+    proxy.authorization = "Basic " + auth::base64_encode(parsed->user() + ":" + parsed->password());
   }
   proxy.name = (proxy.ip_literal && parsed->host_type() == urls::host_type::ipv6 ? "[" + proxy.host + "]" : proxy.host) +
                ":" + std::to_string(proxy.port);

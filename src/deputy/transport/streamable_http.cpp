@@ -137,6 +137,17 @@ asio::awaitable<void> send_error(net::Exchange& exchange, http::status status, m
   co_await exchange.respond(status, "application/json", body, headers);
 }
 
+/// The base64 claims of a tool error that carries a claims challenge (mcp::kClaimsChallengeMeta), or empty.
+std::string_view claims_challenge_of(const json::object& answer) {
+  const auto* result = answer.if_contains("result");
+  const auto* meta = result != nullptr && result->is_object() ? result->get_object().if_contains("_meta") : nullptr;
+  const auto* challenge =
+      meta != nullptr && meta->is_object() ? meta->get_object().if_contains(mcp::kClaimsChallengeMeta) : nullptr;
+  const auto* claims =
+      challenge != nullptr && challenge->is_object() ? challenge->get_object().if_contains("claims") : nullptr;
+  return claims != nullptr && claims->is_string() ? std::string_view(claims->get_string()) : std::string_view();
+}
+
 /// A JSON-RPC answer as application/json.
 asio::awaitable<void> send_json(net::Exchange& exchange, const json::object& message, std::string_view session_id) {
   auto& body = exchange.body_buffer();
@@ -503,6 +514,16 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
     } else if (exchange.stream_open()) {
       co_await exchange.close_stream();
     }
+  } else if (const std::string_view claims = answer ? claims_challenge_of(*answer) : std::string_view();
+             !claims.empty()) {
+    // A downstream identity provider wants more of the sign-in (MFA, Conditional Access) and nothing of
+    // the answer has gone out: tell the client in HTTP, where OAuth clients look for it (MCP authorization,
+    // RFC 6750 §3). The tool error in the body says the same to clients that only read JSON-RPC.
+    const std::string challenge = auth::claims_challenge(claims, options_.resource_metadata);
+    const std::array<net::Header, 1> challenge_headers{net::Header{"WWW-Authenticate", challenge}};
+    auto& body = exchange.body_buffer();
+    serialize_into(body, *answer);
+    co_await exchange.respond(http::status::unauthorized, "application/json", body, challenge_headers);
   } else if (answer) {
     co_await send_json(exchange, *answer, {});
   } else {
