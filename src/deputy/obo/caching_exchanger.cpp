@@ -100,6 +100,13 @@ CachingExchanger::~CachingExchanger() = default;
 
 std::size_t CachingExchanger::cached() const { return state_->cache.size(); }
 
+std::size_t CachingExchanger::waiting() const {
+  const std::lock_guard lock(state_->mutex);
+  std::size_t count = 0;
+  for (const auto& [key, flight] : state_->flights) count += flight->waiters.size() - 1;  // less the starter
+  return count;
+}
+
 void CachingExchanger::clear() { state_->cache.clear(); }
 
 asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {

@@ -38,6 +38,8 @@ class CachingExchanger final : public TokenExchanger {
 
   /// Entries in the cache (tests, metrics).
   [[nodiscard]] std::size_t cached() const;
+  /// Callers waiting for an exchange another caller started, across keys (metrics, tests).
+  [[nodiscard]] std::size_t waiting() const;
   /// Drops every cached token (e.g. after a credential rotation).
   void clear();
 
