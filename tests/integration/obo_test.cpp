@@ -1,17 +1,17 @@
 // The token exchanger against the development identity provider over real TLS on loopback (deputy's own HTTP
 // client trusting the generated CA): On-Behalf-Of for Graph by secret and by the generated certificate, the
-// claims challenge for carol, consent, expired, forged and misaddressed assertions, our own credential refused,
-// the cache in front of the real exchange, and RFC 8693 (skipped until the provider supports it).
+// claims challenge for carol, consent, expired, forged and misaddressed assertions, our own credential
+// refused, the cache in front of the real exchange, and RFC 8693 (skipped until the provider supports it).
 #include "deputy/devidp/idp_server.hpp"
 #include "deputy/net/http_client.hpp"
 #include "deputy/obo/caching_exchanger.hpp"
 #include "deputy/obo/exchanger.hpp"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -74,17 +74,21 @@ class OboAgainstDevIdp : public ::testing::Test {
     return exchanger(obo::ClientCredential::secret(std::string(kServerSecret)));
   }
   static Result exchange(obo::TokenExchanger& exchanger, std::string_view user_token,
-                         std::vector<std::string> scopes = {std::string(kGraphDefault)}, std::string claims = {}) {
+                         std::vector<std::string> scopes = {std::string(kGraphDefault)},
+                         std::string claims = {}) {
     asio::io_context context;
     std::optional<Result> result;
-    obo::ExchangeRequest request{.subject_token = user_token, .subject_key = "oid:test", .scopes = std::move(scopes),
+    obo::ExchangeRequest request{.subject_token = user_token,
+                                 .subject_key = "oid:test",
+                                 .scopes = std::move(scopes),
                                  .claims = std::move(claims)};
     asio::co_spawn(
         context,
         [&]() -> asio::awaitable<void> { result.emplace(co_await exchanger.exchange(std::move(request))); },
         asio::detached);
     context.run_for(std::chrono::seconds(20));
-    if (!result) return std::unexpected(obo::Failure{.error = Error::unavailable, .description = "test timeout"});
+    if (!result)
+      return std::unexpected(obo::Failure{.error = Error::unavailable, .description = "test timeout"});
     return std::move(*result);
   }
 
@@ -119,7 +123,8 @@ TEST_F(OboAgainstDevIdp, AlicesTokenForGraphByTheGeneratedCertificate) {
   ASSERT_NE(app, nullptr);
   ASSERT_FALSE(app->certificates.empty());
   const auto& certificate = app->certificates.front();
-  auto credential = obo::ClientCredential::certificate(certificate.certificate_path, certificate.private_key_path);
+  auto credential =
+      obo::ClientCredential::certificate(certificate.certificate_path, certificate.private_key_path);
   ASSERT_TRUE(credential) << credential.error().description;
   EXPECT_EQ(credential->x5t_s256(), certificate.x5t_s256);
   auto exchanger = this->exchanger(*credential);
@@ -145,7 +150,8 @@ TEST_F(OboAgainstDevIdp, CarolGetsAClaimsChallengeUntilSheSignsInWithMfa) {
   EXPECT_EQ(refused.error().description.find("Trace ID"), std::string::npos);
 
   // Back with an MFA sign-in (and the claims, as the client would send them): a token.
-  auto token = exchange(*exchanger, mint("carol", {.mfa = true}), {std::string(kGraphDefault)}, refused.error().claims);
+  auto token = exchange(*exchanger, mint("carol", {.mfa = true}), {std::string(kGraphDefault)},
+                        refused.error().claims);
   ASSERT_TRUE(token) << token.error().description;
 }
 
@@ -161,7 +167,7 @@ TEST_F(OboAgainstDevIdp, ScopesWithoutConsentAreConsentRequired) {
 TEST_F(OboAgainstDevIdp, ExpiredForgedAndMisaddressedAssertionsAreInvalidGrant) {
   auto exchanger = by_secret();
   auto expired = exchange(*exchanger, mint("alice", {.lifetime = std::chrono::seconds(600),
-                                                    .issued_before = std::chrono::seconds(7200)}));
+                                                     .issued_before = std::chrono::seconds(7200)}));
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error().error, Error::invalid_grant);
   EXPECT_EQ(expired.error().code, "AADSTS500133");

@@ -1,14 +1,15 @@
 // The caching decorator: hits, misses, the expiry margin on an injected clock, disabled caching, the claims
-// bypass, the bound, one user's token never served for another, and single-flight: 100 concurrent callers on four
-// threads (each with its own io_context) cost one exchange, and all of them get its result, failures included.
+// bypass, the bound, one user's token never served for another, and single-flight: 100 concurrent callers on
+// four threads (each with its own io_context) cost one exchange, and all of them get its result, failures
+// included.
 #include "deputy/obo/caching_exchanger.hpp"
 
 #include "obo_test_support.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
@@ -19,8 +20,8 @@ namespace {
 using std::chrono::minutes;
 using Gate = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
-/// An exchanger that counts its calls and answers token-<n> (valid an hour), or a failure; optionally it waits
-/// at a gate the test opens.
+/// An exchanger that counts its calls and answers token-<n> (valid an hour), or a failure; optionally it
+/// waits at a gate the test opens.
 class CountingExchanger : public TokenExchanger {
  public:
   asio::awaitable<std::expected<DownstreamToken, Failure>> exchange(ExchangeRequest request) override {
@@ -30,7 +31,7 @@ class CountingExchanger : public TokenExchanger {
     if (gated) {
       auto gate = std::make_shared<Gate>(co_await asio::this_coro::executor, 1);
       {
-        const std::lock_guard lock(mutex);
+        const std::lock_guard lock(mutex_);
         gate_ = gate;
       }
       gate_ready = true;
@@ -43,7 +44,7 @@ class CountingExchanger : public TokenExchanger {
                               .expires_at = now + minutes(60)};
   }
   void open_gate() {
-    const std::lock_guard lock(mutex);
+    const std::lock_guard lock(mutex_);
     if (gate_) (void)gate_->try_send(boost::system::error_code());
   }
 
@@ -56,7 +57,7 @@ class CountingExchanger : public TokenExchanger {
   std::string last_subject;
 
  private:
-  std::mutex mutex;
+  std::mutex mutex_;
   std::shared_ptr<Gate> gate_;
 };
 
@@ -67,10 +68,14 @@ class Caching : public ::testing::Test {
     options.now = [this] { return now_; };
     return CachingExchanger(inner_, std::string(kClientId), std::move(options));
   }
-  static std::expected<DownstreamToken, Failure> get(TokenExchanger& exchanger, std::string_view token = "alice-token",
-                                                     std::string_view key = "oid:t/alice", std::string claims = {}) {
-    return run(exchanger.exchange(
-        {.subject_token = token, .subject_key = key, .scopes = {std::string(kGraph)}, .claims = std::move(claims)}));
+  static std::expected<DownstreamToken, Failure> get(TokenExchanger& exchanger,
+                                                     std::string_view token = "alice-token",
+                                                     std::string_view key = "oid:t/alice",
+                                                     std::string claims = {}) {
+    return run(exchanger.exchange({.subject_token = token,
+                                   .subject_key = key,
+                                   .scopes = {std::string(kGraph)},
+                                   .claims = std::move(claims)}));
   }
 
   std::shared_ptr<CountingExchanger> inner_;
@@ -115,7 +120,8 @@ TEST_F(Caching, ClaimsBypassTheCacheAndReplaceTheEntry) {
   auto caching = make();
   auto plain = get(caching);
   ASSERT_TRUE(plain);
-  auto with_mfa = get(caching, "alice-token", "oid:t/alice", R"({"access_token":{"acrs":{"values":["c1"]}}})");
+  auto with_mfa =
+      get(caching, "alice-token", "oid:t/alice", R"({"access_token":{"acrs":{"values":["c1"]}}})");
   ASSERT_TRUE(with_mfa);
   EXPECT_FALSE(with_mfa->from_cache);
   EXPECT_EQ(inner_->calls, 2);
@@ -178,7 +184,8 @@ std::vector<std::expected<DownstreamToken, Failure>> concurrent_calls(CachingExc
         asio::co_spawn(
             context,
             [&]() -> asio::awaitable<void> {
-              ExchangeRequest request{.subject_token = "alice-token", .subject_key = "oid:t/alice",
+              ExchangeRequest request{.subject_token = "alice-token",
+                                      .subject_key = "oid:t/alice",
                                       .scopes = {std::string(kGraph)}};
               auto result = co_await caching.exchange(std::move(request));
               const std::lock_guard lock(mutex);
@@ -239,7 +246,8 @@ TEST_F(Caching, AFailureReachesEveryWaiterOfItsFlightAndIsNotCached) {
 TEST_F(Caching, TheCacheWorksOverTheRealExchanger) {
   FakeEndpoint endpoint;
   endpoint.push(answer(200, success_body("uti-a")));
-  ExchangeOptions options{.token_endpoint = std::string(kEndpoint), .client_id = std::string(kClientId),
+  ExchangeOptions options{.token_endpoint = std::string(kEndpoint),
+                          .client_id = std::string(kClientId),
                           .credential = ClientCredential::secret("s")};
   options.now = [] { return kNow; };
   std::shared_ptr<TokenExchanger> real = make_exchanger(std::move(options), endpoint.sender());

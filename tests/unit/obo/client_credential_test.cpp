@@ -54,7 +54,8 @@ class Credential : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("deputy-obo-credential-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     key_ = pki::generate_rsa_key();
-    certificate_ = pki::issue_certificate({.common_name = "deputy test app"}, key_.get(), nullptr, key_.get());
+    certificate_ =
+        pki::issue_certificate({.common_name = "deputy test app"}, key_.get(), nullptr, key_.get());
     pki::write_private_key(dir_ / "app.key", key_.get());
     pki::write_certificates(dir_ / "app.pem", {certificate_.get()});
     write(dir_ / "combined.pem", read(dir_ / "app.pem") + read(dir_ / "app.key"));
@@ -75,7 +76,8 @@ class Credential : public ::testing::Test {
     EXPECT_TRUE(fields);
     if (!fields) throw std::runtime_error("no fields");
     EXPECT_EQ(fields->size(), 2U);
-    EXPECT_EQ(value_of(*fields, "client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    EXPECT_EQ(value_of(*fields, "client_assertion_type"),
+              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     auto jws = auth::parse_jws(value_of(*fields, "client_assertion"),
                                {.algorithms = {auth::Alg::kRs256, auth::Alg::kPs256}});
     EXPECT_TRUE(jws);
@@ -164,7 +166,8 @@ TEST_F(Credential, ACertificateAssertionHasEntrasHeaderAndClaims) {
   EXPECT_EQ(str(claims.at("aud")), kAudience);
   EXPECT_EQ(str(claims.at("iss")), kClientId);
   EXPECT_EQ(str(claims.at("sub")), kClientId);
-  EXPECT_EQ(str(claims.at("jti")), "00010203-0405-4607-8809-0a0b0c0d0e0f");  // a version 4 GUID of the random bytes
+  EXPECT_EQ(str(claims.at("jti")),
+            "00010203-0405-4607-8809-0a0b0c0d0e0f");  // a version 4 GUID of the random bytes
   EXPECT_EQ(claims.at("nbf"), 1'800'000'000);
   EXPECT_EQ(claims.at("iat"), 1'800'000'000);
   EXPECT_EQ(claims.at("exp"), 1'800'000'000 + kClientAssertionLifetime.count());
@@ -185,15 +188,17 @@ TEST_F(Credential, Ps256AndACombinedPemFile) {
 }
 
 TEST_F(Credential, CertificateProblemsAreCredentialUnavailable) {
-  const auto refused = [](const fs::path& certificate, const fs::path& key, auth::Alg alg = auth::Alg::kRs256) {
+  const auto refused = [](const fs::path& certificate, const fs::path& key,
+                          auth::Alg alg = auth::Alg::kRs256) {
     auto credential = ClientCredential::certificate(certificate, key, alg);
     EXPECT_FALSE(credential);
     return credential ? Error::invalid_client : credential.error().error;
   };
   EXPECT_EQ(refused(dir_ / "missing.pem", dir_ / "app.key"), Error::credential_unavailable);
   EXPECT_EQ(refused(dir_ / "app.pem", dir_ / "missing.key"), Error::credential_unavailable);
-  EXPECT_EQ(refused(dir_ / "app.key", dir_ / "app.key"), Error::credential_unavailable);   // no certificate there
-  EXPECT_EQ(refused(dir_ / "app.pem", {}), Error::credential_unavailable);                 // no key in the file
+  EXPECT_EQ(refused(dir_ / "app.key", dir_ / "app.key"),
+            Error::credential_unavailable);                                 // no certificate there
+  EXPECT_EQ(refused(dir_ / "app.pem", {}), Error::credential_unavailable);  // no key in the file
   EXPECT_EQ(refused(dir_ / "app.pem", dir_ / "other.key"), Error::credential_unavailable);  // not its key
   EXPECT_EQ(refused(dir_ / "app.pem", dir_ / "ec.key"), Error::credential_unavailable);     // not RSA
   EXPECT_EQ(refused(dir_ / "app.pem", dir_ / "app.key", auth::Alg::kEs256), Error::credential_unavailable);
@@ -206,10 +211,12 @@ TEST_F(Credential, AFederatedTokenFileIsReReadAtEachUse) {
   EXPECT_EQ(credential.kind(), ClientCredential::Kind::federated_token);
   auto first = credential.form_fields(kClientId, kAudience, kNow);
   ASSERT_TRUE(first);
-  EXPECT_EQ(value_of(*first, "client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  EXPECT_EQ(value_of(*first, "client_assertion_type"),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
   EXPECT_EQ(value_of(*first, "client_assertion"), "eyJfederated.one.sig");
   write(path, "eyJfederated.two.sig");
-  EXPECT_EQ(value_of(*credential.form_fields(kClientId, kAudience, kNow), "client_assertion"), "eyJfederated.two.sig");
+  EXPECT_EQ(value_of(*credential.form_fields(kClientId, kAudience, kNow), "client_assertion"),
+            "eyJfederated.two.sig");
   EXPECT_EQ(credential.describe().find("eyJ"), std::string::npos);
   fs::remove(path);
   auto gone = credential.form_fields(kClientId, kAudience, kNow);
@@ -228,7 +235,8 @@ TEST_F(Credential, TheFederatedTokenFileComesFromAzureFederatedTokenFile) {
   auto credential = ClientCredential::federated_token_from_environment();
   ::unsetenv("AZURE_FEDERATED_TOKEN_FILE");
   ASSERT_TRUE(credential);
-  EXPECT_EQ(value_of(*credential->form_fields(kClientId, kAudience, kNow), "client_assertion"), "eyJazure.token.sig");
+  EXPECT_EQ(value_of(*credential->form_fields(kClientId, kAudience, kNow), "client_assertion"),
+            "eyJazure.token.sig");
 }
 
 }  // namespace

@@ -9,8 +9,8 @@ namespace deputy::obo {
 namespace {
 
 TEST(OboError, EveryErrorHasItsOwnReason) {
-  const Error all[] = {Error::interaction_required, Error::consent_required,  Error::invalid_grant,
-                       Error::invalid_client,       Error::invalid_scope,     Error::invalid_request,
+  const Error all[] = {Error::interaction_required, Error::consent_required,   Error::invalid_grant,
+                       Error::invalid_client,       Error::invalid_scope,      Error::invalid_request,
                        Error::unavailable,          Error::malformed_response, Error::credential_unavailable};
   std::set<std::string_view> reasons;
   for (const Error error : all) {
@@ -29,12 +29,14 @@ TEST(OboError, SafeDescriptionKeepsTheFirstLineWithoutControlCharacters) {
 }
 
 TEST(OboError, AdminConsentUrl) {
-  EXPECT_EQ(admin_consent_url("https://login.microsoftonline.com/", "b22dd19b-fad0-4513-a43e-46a8cb3ca698",
-                              "d894da85-e1f8-4202-b8d8-bbfc24cbe604",
-                              {"https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Sites.Read.All"}),
-            "https://login.microsoftonline.com/b22dd19b-fad0-4513-a43e-46a8cb3ca698/v2.0/adminconsent?"
-            "client_id=d894da85-e1f8-4202-b8d8-bbfc24cbe604&scope=https%3A%2F%2Fgraph.microsoft.com%2FUser.Read%20"
-            "https%3A%2F%2Fgraph.microsoft.com%2FSites.Read.All");
+  EXPECT_EQ(
+      admin_consent_url(
+          "https://login.microsoftonline.com/", "b22dd19b-fad0-4513-a43e-46a8cb3ca698",
+          "d894da85-e1f8-4202-b8d8-bbfc24cbe604",
+          {"https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Sites.Read.All"}),
+      "https://login.microsoftonline.com/b22dd19b-fad0-4513-a43e-46a8cb3ca698/v2.0/adminconsent?"
+      "client_id=d894da85-e1f8-4202-b8d8-bbfc24cbe604&scope=https%3A%2F%2Fgraph.microsoft.com%2FUser.Read%20"
+      "https%3A%2F%2Fgraph.microsoft.com%2FSites.Read.All");
   // A hostile value cannot add parameters.
   EXPECT_EQ(admin_consent_url("https://idp", "t", "id&redirect_uri=https://evil", {}),
             "https://idp/t/v2.0/adminconsent?client_id=id%26redirect_uri%3Dhttps%3A%2F%2Fevil&scope=");

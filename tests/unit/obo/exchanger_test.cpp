@@ -1,6 +1,6 @@
-// The exchanger against a token endpoint in memory: what goes on the wire for each protocol, how every kind of
-// answer Entra (or an RFC 8693 provider) gives becomes a DownstreamToken or a Failure, retries, and that no
-// token or secret ends up in a description.
+// The exchanger against a token endpoint in memory: what goes on the wire for each protocol, how every kind
+// of answer Entra (or an RFC 8693 provider) gives becomes a DownstreamToken or a Failure, retries, and that
+// no token or secret ends up in a description.
 #include "deputy/obo/exchanger.hpp"
 
 #include "deputy/auth/jws.hpp"
@@ -33,7 +33,9 @@ class Exchanger : public ::testing::Test {
   std::expected<DownstreamToken, Failure> exchange(TokenExchanger& exchanger,
                                                    std::vector<std::string> scopes = {std::string(kGraph)},
                                                    std::string claims = {}) {
-    ExchangeRequest request{.subject_token = kUserToken, .subject_key = "oid:t/alice", .scopes = std::move(scopes),
+    ExchangeRequest request{.subject_token = kUserToken,
+                            .subject_key = "oid:t/alice",
+                            .scopes = std::move(scopes),
                             .claims = std::move(claims)};
     return run(exchanger.exchange(std::move(request)));
   }
@@ -70,7 +72,8 @@ TEST_F(Exchanger, EntraOnBehalfOfSendsTheJwtBearerFormAndReadsTheToken) {
   EXPECT_EQ(request.method, boost::beast::http::verb::post);
   EXPECT_EQ(request.url, kEndpoint);
   const auto has_header = [&](std::string_view name, std::string_view value) {
-    return std::ranges::any_of(request.headers, [&](const net::ClientHeader& h) { return h.name == name && h.value == value; });
+    return std::ranges::any_of(
+        request.headers, [&](const net::ClientHeader& h) { return h.name == name && h.value == value; });
   };
   EXPECT_TRUE(has_header("Content-Type", "application/x-www-form-urlencoded"));
   ASSERT_TRUE(request.timeout);
@@ -90,16 +93,20 @@ TEST_F(Exchanger, ScopesAreSpaceJoinedAndClaimsArePassed) {
   endpoint_.push(answer(200, success_body()));
   auto exchanger = make();
   const std::string claims = R"({"access_token":{"acrs":{"essential":true,"value":"c1"}}})";
-  auto token = exchange(*exchanger, {"https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Sites.Read.All"},
-                        claims);
+  auto token = exchange(
+      *exchanger, {"https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Sites.Read.All"},
+      claims);
   ASSERT_TRUE(token);
   const auto form = endpoint_.form();
-  EXPECT_EQ(form.value("scope"), "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Sites.Read.All");
+  EXPECT_EQ(form.value("scope"),
+            "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Sites.Read.All");
   EXPECT_EQ(form.value("claims"), claims);
 }
 
 TEST_F(Exchanger, Rfc8693SendsTheTokenExchangeForm) {
-  endpoint_.push(answer(200, R"({"access_token":"opaque-token","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":300})"));
+  endpoint_.push(answer(
+      200,
+      R"({"access_token":"opaque-token","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":300})"));
   auto exchanger = make(Protocol::token_exchange);
   auto token = exchange(*exchanger, {"read", "write"});
   ASSERT_TRUE(token) << token.error().description;
@@ -154,11 +161,12 @@ TEST_F(Exchanger, NoUserTokenOrAnOversizedOneIsRefusedBeforeTheNetwork) {
 
 TEST_F(Exchanger, ConsentRequiredFromAadsts65001) {
   const auto failure = failure_for(answer(
-      400, entra_error("invalid_grant", 65001,
-                       "The user or administrator has not consented to use the application with ID "
-                       "'d894da85-e1f8-4202-b8d8-bbfc24cbe604' named 'deputy MCP server'. Send an interactive "
-                       "authorization request for this user and resource.",
-                       {}, "consent_required")));
+      400,
+      entra_error("invalid_grant", 65001,
+                  "The user or administrator has not consented to use the application with ID "
+                  "'d894da85-e1f8-4202-b8d8-bbfc24cbe604' named 'deputy MCP server'. Send an interactive "
+                  "authorization request for this user and resource.",
+                  {}, "consent_required")));
   EXPECT_EQ(failure.error, Error::consent_required);
   EXPECT_EQ(failure.code, "AADSTS65001");
   EXPECT_EQ(failure.oauth_error, "invalid_grant");
@@ -169,18 +177,20 @@ TEST_F(Exchanger, ConsentRequiredFromAadsts65001) {
 }
 
 TEST_F(Exchanger, ConsentRequiredByCodeAlone) {
-  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_grant", 65001, "no consent"))).error, Error::consent_required);
+  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_grant", 65001, "no consent"))).error,
+            Error::consent_required);
 }
 
 TEST_F(Exchanger, InteractionRequiredCarriesTheClaimsChallenge) {
   const std::string claims =
       R"({"access_token":{"capolids":{"essential":true,"values":["f80160ba-329b-422e-beb7-51afef74a32a"]}}})";
   const auto failure = failure_for(answer(
-      400, entra_error("interaction_required", 50076,
-                       "Due to a configuration change made by your administrator, or because you moved to a new "
-                       "location, you must use multi-factor authentication to access "
-                       "'00000003-0000-0000-c000-000000000000'.",
-                       claims)));
+      400,
+      entra_error("interaction_required", 50076,
+                  "Due to a configuration change made by your administrator, or because you moved to a new "
+                  "location, you must use multi-factor authentication to access "
+                  "'00000003-0000-0000-c000-000000000000'.",
+                  claims)));
   EXPECT_EQ(failure.error, Error::interaction_required);
   EXPECT_EQ(failure.code, "AADSTS50076");
   EXPECT_EQ(failure.claims, claims);
@@ -188,29 +198,38 @@ TEST_F(Exchanger, InteractionRequiredCarriesTheClaimsChallenge) {
 
 TEST_F(Exchanger, AClaimsChallengeUnderInvalidGrantIsStillInteractionRequired) {
   // Entra has sent MFA challenges to OBO callers as invalid_grant with claims.
-  const auto failure = failure_for(answer(400, entra_error("invalid_grant", 50079, "MFA registration", R"({"a":1})")));
+  const auto failure =
+      failure_for(answer(400, entra_error("invalid_grant", 50079, "MFA registration", R"({"a":1})")));
   EXPECT_EQ(failure.error, Error::interaction_required);
   EXPECT_EQ(failure.claims, R"({"a":1})");
 }
 
 TEST_F(Exchanger, AppOnlyAssertionIsInvalidGrant) {
   const auto failure = failure_for(answer(
-      400, entra_error("invalid_grant", 7000114,
-                       "Application 'd894da85-e1f8-4202-b8d8-bbfc24cbe604'(deputy MCP server) is not allowed to make "
-                       "application on-behalf-of calls.")));
+      400, entra_error(
+               "invalid_grant", 7000114,
+               "Application 'd894da85-e1f8-4202-b8d8-bbfc24cbe604'(deputy MCP server) is not allowed to make "
+               "application on-behalf-of calls.")));
   EXPECT_EQ(failure.error, Error::invalid_grant);
   EXPECT_EQ(failure.code, "AADSTS7000114");
   EXPECT_TRUE(failure.claims.empty());
 }
 
 TEST_F(Exchanger, ExpiredOrMisaddressedAssertionsAreInvalidGrant) {
-  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_grant", 500133, "Assertion is not within its valid time range."))).error,
+  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_grant", 500133,
+                                                "Assertion is not within its valid time range.")))
+                .error,
             Error::invalid_grant);
-  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_grant", 500131, "Assertion audience does not match."))).error,
-            Error::invalid_grant);
-  // A user token that is not a JWT at all: Entra says invalid_request, but it is the user's token that is bad.
-  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_request", 50027, "JWT token is invalid or malformed."))).error,
-            Error::invalid_grant);
+  EXPECT_EQ(
+      failure_for(answer(400, entra_error("invalid_grant", 500131, "Assertion audience does not match.")))
+          .error,
+      Error::invalid_grant);
+  // A user token that is not a JWT at all: Entra says invalid_request, but it is the user's token that is
+  // bad.
+  EXPECT_EQ(
+      failure_for(answer(400, entra_error("invalid_request", 50027, "JWT token is invalid or malformed.")))
+          .error,
+      Error::invalid_grant);
 }
 
 TEST_F(Exchanger, OurCredentialRefusedIsInvalidClient) {
@@ -219,15 +238,18 @@ TEST_F(Exchanger, OurCredentialRefusedIsInvalidClient) {
   EXPECT_EQ(failure.error, Error::invalid_client);
   EXPECT_EQ(failure.code, "AADSTS7000215");
   EXPECT_EQ(failure.http_status, 401U);
-  EXPECT_EQ(failure_for(answer(400, entra_error("unauthorized_client", 700016, "Application not found."))).error,
-            Error::invalid_client);
+  EXPECT_EQ(
+      failure_for(answer(400, entra_error("unauthorized_client", 700016, "Application not found."))).error,
+      Error::invalid_client);
 }
 
 TEST_F(Exchanger, ScopeAndResourceProblemsAreInvalidScope) {
-  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_scope", 70011, "bad scope"))).error, Error::invalid_scope);
+  EXPECT_EQ(failure_for(answer(400, entra_error("invalid_scope", 70011, "bad scope"))).error,
+            Error::invalid_scope);
   EXPECT_EQ(failure_for(answer(400, entra_error("invalid_resource", 500011, "no such resource"))).error,
             Error::invalid_scope);
-  EXPECT_EQ(failure_for(answer(400, R"({"error":"invalid_target"})")).error, Error::invalid_scope);  // RFC 8693
+  EXPECT_EQ(failure_for(answer(400, R"({"error":"invalid_target"})")).error,
+            Error::invalid_scope);  // RFC 8693
 }
 
 TEST_F(Exchanger, UnsupportedGrantTypeIsInvalidRequestWithTheOAuthError) {
@@ -237,7 +259,8 @@ TEST_F(Exchanger, UnsupportedGrantTypeIsInvalidRequestWithTheOAuthError) {
 }
 
 TEST_F(Exchanger, ADescriptionWithoutCodesStillGivesTheCode) {
-  const auto failure = failure_for(answer(400, R"({"error":"invalid_grant","error_description":"AADSTS50013: bad\r\nTrace ID: x"})"));
+  const auto failure = failure_for(
+      answer(400, R"({"error":"invalid_grant","error_description":"AADSTS50013: bad\r\nTrace ID: x"})"));
   EXPECT_EQ(failure.code, "AADSTS50013");
   EXPECT_EQ(failure.description, "AADSTS50013: bad");
 }
@@ -261,20 +284,24 @@ TEST_F(Exchanger, TransportErrorsAreUnavailable) {
   EXPECT_EQ(failure_for(std::unexpected(net::ClientError::timeout)).error, Error::unavailable);
   EXPECT_EQ(failure_for(std::unexpected(net::ClientError::connect_failed)).error, Error::unavailable);
   EXPECT_EQ(failure_for(std::unexpected(net::ClientError::tls_failed)).error, Error::unavailable);
-  EXPECT_EQ(failure_for(std::unexpected(net::ClientError::response_too_large)).error, Error::malformed_response);
+  EXPECT_EQ(failure_for(std::unexpected(net::ClientError::response_too_large)).error,
+            Error::malformed_response);
 }
 
 TEST_F(Exchanger, GarbageAndOversizedBodiesAreMalformed) {
   EXPECT_EQ(failure_for(answer(200, "not json")).error, Error::malformed_response);
   EXPECT_EQ(failure_for(answer(200, "[1,2,3]")).error, Error::malformed_response);
-  EXPECT_EQ(failure_for(answer(200, R"({"token_type":"Bearer","expires_in":3599})")).error, Error::malformed_response);
+  EXPECT_EQ(failure_for(answer(200, R"({"token_type":"Bearer","expires_in":3599})")).error,
+            Error::malformed_response);
   EXPECT_EQ(failure_for(answer(200, R"({"access_token":"t","token_type":"N_A","expires_in":3599})")).error,
             Error::malformed_response);
-  EXPECT_EQ(failure_for(answer(200, R"({"access_token":"t","token_type":"Bearer","expires_in":"soon"})")).error,
-            Error::malformed_response);
+  EXPECT_EQ(
+      failure_for(answer(200, R"({"access_token":"t","token_type":"Bearer","expires_in":"soon"})")).error,
+      Error::malformed_response);
   EXPECT_EQ(failure_for(answer(200, R"({"access_token":"t","token_type":"Bearer"})")).error,
             Error::malformed_response);  // neither expires_in nor a JWT exp
-  std::string oversized = R"({"access_token":")" + std::string(kMaxTokenResponseSize, 'a') + R"(","expires_in":1})";
+  std::string oversized =
+      R"({"access_token":")" + std::string(kMaxTokenResponseSize, 'a') + R"(","expires_in":1})";
   EXPECT_EQ(failure_for(answer(200, oversized)).error, Error::malformed_response);
   EXPECT_EQ(failure_for(answer(400, "not json")).error, Error::malformed_response);
   const std::string deep = std::string(100, '[') + std::string(100, ']');
@@ -289,21 +316,25 @@ TEST_F(Exchanger, ExpiryFromAStringOrFromTheJwtAndCapped) {
   EXPECT_EQ(token->expires_at, kNow + std::chrono::seconds(3599));
 
   FakeEndpoint endpoint;
-  ExchangeOptions options{.token_endpoint = std::string(kEndpoint), .client_id = std::string(kClientId),
+  ExchangeOptions options{.token_endpoint = std::string(kEndpoint),
+                          .client_id = std::string(kClientId),
                           .credential = ClientCredential::secret("s")};
   options.now = [] { return kNow; };
-  const std::string jwt = fake_jwt({{"exp", 1'800'000'600}, {"jti", "j-1"}, {"aud", json::array{"api://a", "api://b"}}});
+  const std::string jwt =
+      fake_jwt({{"exp", 1'800'000'600}, {"jti", "j-1"}, {"aud", json::array{"api://a", "api://b"}}});
   endpoint.push(answer(200, R"({"access_token":")" + jwt + R"(","token_type":"Bearer"})"));
-  auto from_jwt = run(make_exchanger(options, endpoint.sender())->exchange(
-      {.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
+  auto from_jwt =
+      run(make_exchanger(options, endpoint.sender())
+              ->exchange({.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
   ASSERT_TRUE(from_jwt);
   EXPECT_EQ(from_jwt->expires_at, kNow + std::chrono::seconds(600));
   EXPECT_EQ(from_jwt->token_id, "j-1");
   EXPECT_EQ(from_jwt->audience, "api://a");
 
   endpoint.push(answer(200, R"({"access_token":"t","token_type":"Bearer","expires_in":99999999})"));
-  auto capped = run(make_exchanger(options, endpoint.sender())->exchange(
-      {.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
+  auto capped =
+      run(make_exchanger(options, endpoint.sender())
+              ->exchange({.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
   ASSERT_TRUE(capped);
   EXPECT_EQ(capped->expires_at, kNow + kMaxTokenLifetime);
 }
@@ -347,20 +378,25 @@ TEST_F(Exchanger, AClosedKeepAliveConnectionIsRetriedButATimeoutIsNot) {
 
   FakeEndpoint timing_out;
   timing_out.push(std::unexpected(net::ClientError::timeout));
-  ExchangeOptions options{.token_endpoint = std::string(kEndpoint), .client_id = std::string(kClientId),
+  ExchangeOptions options{.token_endpoint = std::string(kEndpoint),
+                          .client_id = std::string(kClientId),
                           .credential = ClientCredential::secret("s")};
-  auto failure = run(make_exchanger(options, timing_out.sender())->exchange(
-      {.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
+  auto failure =
+      run(make_exchanger(options, timing_out.sender())
+              ->exchange({.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
   ASSERT_FALSE(failure);
   EXPECT_EQ(failure.error().error, Error::unavailable);
   EXPECT_EQ(timing_out.calls(), 1U);
 }
 
 TEST_F(Exchanger, AnUnreadableCredentialIsCredentialUnavailableBeforeTheNetwork) {
-  ExchangeOptions options{.token_endpoint = std::string(kEndpoint), .client_id = std::string(kClientId),
-                          .credential = ClientCredential::secret_from_environment("DEPUTY_TEST_UNSET_SECRET_VARIABLE")};
-  auto failure = run(make_exchanger(options, endpoint_.sender())->exchange(
-      {.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
+  ExchangeOptions options{
+      .token_endpoint = std::string(kEndpoint),
+      .client_id = std::string(kClientId),
+      .credential = ClientCredential::secret_from_environment("DEPUTY_TEST_UNSET_SECRET_VARIABLE")};
+  auto failure =
+      run(make_exchanger(options, endpoint_.sender())
+              ->exchange({.subject_token = kUserToken, .subject_key = "k", .scopes = {std::string(kGraph)}}));
   ASSERT_FALSE(failure);
   EXPECT_EQ(failure.error().error, Error::credential_unavailable);
   EXPECT_EQ(failure.error().scopes, std::vector<std::string>{std::string(kGraph)});
@@ -369,11 +405,13 @@ TEST_F(Exchanger, AnUnreadableCredentialIsCredentialUnavailableBeforeTheNetwork)
 
 TEST_F(Exchanger, ConfigurationErrorsThrowAtConstruction) {
   const auto build = [&](std::string endpoint, std::string client_id, bool credential, Protocol protocol) {
-    ExchangeOptions options{.protocol = protocol, .token_endpoint = std::move(endpoint), .client_id = std::move(client_id)};
+    ExchangeOptions options{
+        .protocol = protocol, .token_endpoint = std::move(endpoint), .client_id = std::move(client_id)};
     if (credential) options.credential = ClientCredential::secret("s");
     return make_exchanger(std::move(options), endpoint_.sender());
   };
-  EXPECT_THROW(build("http://login.example.test/token", "id", true, Protocol::entra_obo), std::invalid_argument);
+  EXPECT_THROW(build("http://login.example.test/token", "id", true, Protocol::entra_obo),
+               std::invalid_argument);
   EXPECT_THROW(build("not a url", "id", true, Protocol::entra_obo), std::invalid_argument);
   EXPECT_THROW(build(std::string(kEndpoint), "", true, Protocol::entra_obo), std::invalid_argument);
   EXPECT_THROW(build(std::string(kEndpoint), "id", false, Protocol::entra_obo), std::invalid_argument);

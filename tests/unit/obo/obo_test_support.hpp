@@ -1,16 +1,17 @@
 #pragma once
-// Shared by the obo unit tests: running a coroutine to completion on a private io_context, a fake token endpoint
-// that records the requests it gets (no sockets), token response bodies, and an unsigned-but-parseable JWT.
+// Shared by the obo unit tests: running a coroutine to completion on a private io_context, a fake token
+// endpoint that records the requests it gets (no sockets), token response bodies, and an
+// unsigned-but-parseable JWT.
 
 #include "deputy/auth/base64url.hpp"
 #include "deputy/devidp/form.hpp"
 #include "deputy/obo/exchanger.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include <deque>
 #include <mutex>
@@ -74,9 +75,10 @@ inline std::string success_body(std::string_view uti = "uti-1", std::int64_t exp
 inline std::string entra_error(std::string_view error, std::int64_t code, std::string_view message,
                                std::string_view claims = {}, std::string_view suberror = {}) {
   json::object body{{"error", error},
-                    {"error_description", "AADSTS" + std::to_string(code) + ": " + std::string(message) +
-                                              "\r\nTrace ID: 0000aaaa-1111-2222-3333-444455556666\r\nCorrelation "
-                                              "ID: 77778888-9999-aaaa-bbbb-ccccddddeeee\r\nTimestamp: 2027-01-15 08:00:00Z"},
+                    {"error_description",
+                     "AADSTS" + std::to_string(code) + ": " + std::string(message) +
+                         "\r\nTrace ID: 0000aaaa-1111-2222-3333-444455556666\r\nCorrelation "
+                         "ID: 77778888-9999-aaaa-bbbb-ccccddddeeee\r\nTimestamp: 2027-01-15 08:00:00Z"},
                     {"error_codes", json::array{code}},
                     {"timestamp", "2027-01-15 08:00:00Z"},
                     {"trace_id", "0000aaaa-1111-2222-3333-444455556666"},
