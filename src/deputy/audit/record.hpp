@@ -109,9 +109,10 @@ struct Record {
   [[nodiscard]] Event event() const { return static_cast<Event>(details.index()); }
 };
 
-/// What every builder needs: when, which request, which session, who. The principal is only read during
-/// the call (Actor::of copies what a record keeps); null means anonymous. Time is passed in, like
-/// everywhere else: callers take it from their clock.
+/// What every builder needs: when, which request, which session, who. The builders copy what a record
+/// keeps, so the views and the principal need only outlive the builder call (build the Context in the call
+/// expression, or from strings that outlive it). A null principal means anonymous. Time is passed in,
+/// like everywhere else: callers take it from their clock.
 struct Context {
   std::chrono::system_clock::time_point time;
   std::string_view request_id;

@@ -19,6 +19,8 @@
 //   ... hand `audit::Trail&` (or a pointer; it is thread-safe) to the transport, dispatcher and tools ...
 //   server.run(options);   // returns on SIGTERM/SIGINT once the HTTP server has drained its requests
 //   (*trail)->close();     // everything recorded is written (and synced, unless fsync is none) before exit
+// What the writer has not yet taken when the process dies without close() (SIGKILL, abort, a crash) is
+// lost: normally nothing or the last batch, as the writer takes the queue as soon as a line arrives.
 // close() must come after the last request has finished (after Server::run returns), so the records of
 // requests still in flight at the signal are in the trail. A record() after close() is still not lost: it
 // is written synchronously on the caller's thread. The destructor calls close().
@@ -55,7 +57,7 @@ inline constexpr std::chrono::milliseconds kDefaultRetryDelay{100};
 inline constexpr std::chrono::milliseconds kDefaultCloseGrace{10000};
 
 enum class FsyncPolicy {
-  kNone,      // never: the kernel writes back when it likes (survives a crash of deputy, not of the host)
+  kNone,      // never: the kernel writes back when it likes (written lines survive deputy, not the host)
   kInterval,  // when fsync_interval has passed since the last sync and lines were written since; at close()
   kAlways,    // after every batch the writer writes, so before flush() returns
 };

@@ -3,10 +3,12 @@
 #include "deputy/audit/sink.hpp"
 #include "deputy/audit/trail.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -173,6 +175,38 @@ TEST_F(FileSinkTest, ATrailOnARotatingFileKeepsEveryRecordInOrder) {
     expected += encode(tools_listed({.request_id = std::to_string(i)}, static_cast<std::uint64_t>(i)));
   }
   EXPECT_EQ(all, expected);
+}
+
+TEST_F(FileSinkTest, StdoutSinkWritesToFileDescriptorOneAndSyncsEvenAPipe) {
+  std::fflush(stdout);
+  const int saved = ::dup(STDOUT_FILENO);
+  ASSERT_GE(saved, 0);
+  const auto file = dir_ / "stdout.txt";
+  {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ::dup2(fd, STDOUT_FILENO);
+    ::close(fd);
+  }
+  auto sink = stdout_sink();
+  const bool wrote = sink->write("a line\n").has_value();
+  const bool synced_file = sink->sync().has_value();
+  int pipe_fds[2] = {-1, -1};
+  const bool piped = ::pipe(pipe_fds) == 0;
+  if (piped) ::dup2(pipe_fds[1], STDOUT_FILENO);
+  const bool synced_pipe = sink->sync().has_value();  // EINVAL from fdatasync: nothing to make durable
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  if (piped) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+  }
+  EXPECT_TRUE(wrote);
+  EXPECT_TRUE(synced_file);
+  ASSERT_TRUE(piped);
+  EXPECT_TRUE(synced_pipe);
+  EXPECT_EQ(read(file), "a line\n");
+  EXPECT_EQ(sink->describe(), "stdout");
 }
 
 }  // namespace
