@@ -53,8 +53,8 @@ struct CachingExchanger::State {
       waiters = std::move(it->second->waiters);
       flights.erase(it);
     }
-    // Each channel has room for one message, so try_send never blocks; a waiter that was cancelled has gone, and
-    // the message stays in its channel until the last reference to it is dropped.
+    // Each channel has room for one message, so try_send never blocks; a waiter that was cancelled has gone,
+    // and the message stays in its channel until the last reference to it is dropped.
     for (const auto& waiter : waiters) (void)waiter->try_send(boost::system::error_code(), result);
   }
 };
@@ -77,8 +77,8 @@ struct FlightGuard {
 };
 
 asio::awaitable<void> run_flight(std::shared_ptr<CachingExchanger::State> state, std::string key,
-                                 std::shared_ptr<Flight> flight, std::string subject_token, std::string subject_key,
-                                 std::vector<std::string> scopes) {
+                                 std::shared_ptr<Flight> flight, std::string subject_token,
+                                 std::string subject_key, std::vector<std::string> scopes) {
   FlightGuard guard{state, key, flight};
   ExchangeRequest request;
   request.subject_token = subject_token;
@@ -93,14 +93,26 @@ asio::awaitable<void> run_flight(std::shared_ptr<CachingExchanger::State> state,
 
 }  // namespace
 
-CachingExchanger::CachingExchanger(std::shared_ptr<TokenExchanger> inner, std::string client_id, CacheOptions options)
+CachingExchanger::CachingExchanger(std::shared_ptr<TokenExchanger> inner, std::string client_id,
+                                   CacheOptions options)
     : state_(std::make_shared<State>(std::move(inner), std::move(client_id), std::move(options))) {}
 
 CachingExchanger::~CachingExchanger() = default;
 
-std::size_t CachingExchanger::cached() const { return state_->cache.size(); }
+std::size_t CachingExchanger::cached() const {
+  return state_->cache.size();
+}
 
-void CachingExchanger::clear() { state_->cache.clear(); }
+std::size_t CachingExchanger::waiting() const {
+  const std::lock_guard lock(state_->mutex);
+  std::size_t count = 0;
+  for (const auto& [key, flight] : state_->flights) count += flight->waiters.size() - 1;  // less the starter
+  return count;
+}
+
+void CachingExchanger::clear() {
+  state_->cache.clear();
+}
 
 asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
   const auto state = state_;  // the exchange may outlive *this only through its own shared state
@@ -108,10 +120,12 @@ asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
     auto result = co_await state->inner->exchange(std::move(request));
     co_return result;
   }
-  const std::string key = cache_key(request.subject_token, request.subject_key, state->client_id, request.scopes);
+  const std::string key =
+      cache_key(request.subject_token, request.subject_key, state->client_id, request.scopes);
 
   if (!request.claims.empty()) {
-    // A claims challenge asks for a token the cached one is not (e.g. with MFA): always exchange, then keep it.
+    // A claims challenge asks for a token the cached one is not (e.g. with MFA): always exchange, then keep
+    // it.
     auto result = co_await state->inner->exchange(std::move(request));
     if (result) state->cache.store(key, *result, state->options.now());
     co_return result;
@@ -138,8 +152,8 @@ asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
   }
   if (started) {
     // The flight owns copies of what it sends: the caller's views may die with the caller.
-    auto flight = run_flight(state, key, started, std::string(request.subject_token), std::string(request.subject_key),
-                             request.scopes);
+    auto flight = run_flight(state, key, started, std::string(request.subject_token),
+                             std::string(request.subject_key), request.scopes);
     asio::co_spawn(executor, std::move(flight), [state, key, started](std::exception_ptr error) {
       if (!error) return;
       auto failure = std::make_shared<const Result>(std::unexpected(

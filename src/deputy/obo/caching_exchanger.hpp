@@ -1,12 +1,13 @@
 #pragma once
 // A TokenExchanger in front of another: answers from the token cache (token_cache.hpp) and runs at most one
-// exchange per key at a time (single-flight). N tool calls of one user arriving together for one scope set cost
-// one request to the identity provider, whose throttling (429) would otherwise hit the burst; every waiter gets
-// that exchange's result, failures included, and failures are not cached (the next call tries again).
+// exchange per key at a time (single-flight). N tool calls of one user arriving together for one scope set
+// cost one request to the identity provider, whose throttling (429) would otherwise hit the burst; every
+// waiter gets that exchange's result, failures included, and failures are not cached (the next call tries
+// again).
 //
-// Waiters may be on different io_contexts and threads: each waits on its own channel bound to its own executor,
-// and the finished exchange posts the result to every channel. The exchange runs detached from the caller that
-// started it, so that caller's cancellation does not strand the others.
+// Waiters may be on different io_contexts and threads: each waits on its own channel bound to its own
+// executor, and the finished exchange posts the result to every channel. The exchange runs detached from the
+// caller that started it, so that caller's cancellation does not strand the others.
 //
 // With `claims` set (a claims challenge being satisfied), the cache and the flight are bypassed and the fresh
 // token replaces the cached one. Disabled, every call exchanges (the seed's "exchange per tool execution").
@@ -38,6 +39,8 @@ class CachingExchanger final : public TokenExchanger {
 
   /// Entries in the cache (tests, metrics).
   [[nodiscard]] std::size_t cached() const;
+  /// Callers waiting for an exchange another caller started, across keys (metrics, tests).
+  [[nodiscard]] std::size_t waiting() const;
   /// Drops every cached token (e.g. after a credential rotation).
   void clear();
 

@@ -3,13 +3,13 @@
 #include "deputy/auth/base64url.hpp"
 #include "deputy/auth/jws.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <boost/json.hpp>
 
 #include <array>
 #include <cstdlib>
@@ -24,9 +24,9 @@ struct ClientCredential::Impl {
   enum class Source { value, environment, file };
   Kind kind = Kind::secret;
   Source source = Source::value;
-  std::string value;            // a secret given as is
-  std::string variable;         // Source::environment
-  std::filesystem::path path;   // Source::file, the federated token file, or the certificate's file
+  std::string value;           // a secret given as is
+  std::string variable;        // Source::environment
+  std::filesystem::path path;  // Source::file, the federated token file, or the certificate's file
   // Certificates:
   auth::PkeyPtr key;
   auth::Alg alg = auth::Alg::kRs256;
@@ -44,13 +44,16 @@ Failure unavailable(std::string description) {
   return Failure{.error = Error::credential_unavailable, .description = std::move(description)};
 }
 
-/// The file's bytes, refusing more than kMaxCredentialFileSize. The message names the file, never its content.
+/// The file's bytes, refusing more than kMaxCredentialFileSize. The message names the file, never its
+/// content.
 std::expected<std::string, Failure> read_file(const std::filesystem::path& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(unavailable(fmt::format("the {} file {} cannot be read", what, path.string())));
+  if (!in)
+    return std::unexpected(unavailable(fmt::format("the {} file {} cannot be read", what, path.string())));
   std::string content(kMaxCredentialFileSize + 1, '\0');
   in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  if (in.bad()) return std::unexpected(unavailable(fmt::format("the {} file {} cannot be read", what, path.string())));
+  if (in.bad())
+    return std::unexpected(unavailable(fmt::format("the {} file {} cannot be read", what, path.string())));
   content.resize(static_cast<std::size_t>(in.gcount()));
   if (content.size() > kMaxCredentialFileSize) {
     return std::unexpected(unavailable(
@@ -80,7 +83,9 @@ std::string guid(std::array<unsigned char, 16> bytes) {
 }
 
 /// Never asks for a passphrase: OpenSSL's default callback would prompt on the terminal of a server.
-int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return -1; }
+int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
+  return -1;
+}
 
 struct BioFree {
   void operator()(BIO* bio) const noexcept { BIO_free(bio); }
@@ -124,8 +129,8 @@ std::expected<std::string, Failure> signed_assertion(const Impl& impl, std::stri
   claims["exp"] = seconds + kClientAssertionLifetime.count();
   auto token = auth::sign(header, claims, impl.key.get(), impl.alg);
   if (!token) {
-    return std::unexpected(
-        unavailable(fmt::format("the client assertion could not be signed ({})", auth::to_string(token.error()))));
+    return std::unexpected(unavailable(
+        fmt::format("the client assertion could not be signed ({})", auth::to_string(token.error()))));
   }
   return std::move(*token);
 }
@@ -169,12 +174,12 @@ std::expected<ClientCredential, Failure> ClientCredential::federated_token_from_
   return federated_token_file(path);
 }
 
-std::expected<ClientCredential, Failure> ClientCredential::certificate(const std::filesystem::path& certificate_pem,
-                                                                       const std::filesystem::path& private_key_pem,
-                                                                       auth::Alg alg, Random random) {
+std::expected<ClientCredential, Failure> ClientCredential::certificate(
+    const std::filesystem::path& certificate_pem, const std::filesystem::path& private_key_pem, auth::Alg alg,
+    Random random) {
   if (alg != auth::Alg::kRs256 && alg != auth::Alg::kPs256) {
-    return std::unexpected(unavailable(fmt::format(
-        "client assertions are signed with RS256 or PS256, not {}", auth::to_string(alg))));
+    return std::unexpected(unavailable(
+        fmt::format("client assertions are signed with RS256 or PS256, not {}", auth::to_string(alg))));
   }
   auto certificate_text = read_file(certificate_pem, "certificate");
   if (!certificate_text) return std::unexpected(certificate_text.error());
@@ -183,31 +188,35 @@ std::expected<ClientCredential, Failure> ClientCredential::certificate(const std
       certificate_bio ? PEM_read_bio_X509(certificate_bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
   if (!certificate) {
     ERR_clear_error();
-    return std::unexpected(
-        unavailable(fmt::format("the certificate file {} holds no PEM certificate", certificate_pem.string())));
+    return std::unexpected(unavailable(
+        fmt::format("the certificate file {} holds no PEM certificate", certificate_pem.string())));
   }
 
   const auto& key_path = private_key_pem.empty() ? certificate_pem : private_key_pem;
-  auto key_text = private_key_pem.empty() ? std::move(certificate_text) : read_file(private_key_pem, "private key");
+  auto key_text =
+      private_key_pem.empty() ? std::move(certificate_text) : read_file(private_key_pem, "private key");
   if (!key_text) return std::unexpected(key_text.error());
   auto key_bio = memory_bio(*key_text);
   // PEM_read_bio_PrivateKey skips blocks of other kinds, so a combined certificate-and-key file works.
-  auth::PkeyPtr key = auth::adopt_pkey(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr)
-                                               : nullptr);
+  auth::PkeyPtr key = auth::adopt_pkey(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
   OPENSSL_cleanse(key_text->data(), key_text->size());
   if (!key) {
     ERR_clear_error();
-    return std::unexpected(unavailable(fmt::format(
-        "the file {} holds no unencrypted PEM private key (encrypted keys are not supported)", key_path.string())));
+    return std::unexpected(unavailable(
+        fmt::format("the file {} holds no unencrypted PEM private key (encrypted keys are not supported)",
+                    key_path.string())));
   }
   const auto kind = auth::key_kind(key.get());
   if (!kind || *kind != auth::required_key_kind(alg)) {
-    return std::unexpected(unavailable(fmt::format("the private key in {} is not an RSA key", key_path.string())));
+    return std::unexpected(
+        unavailable(fmt::format("the private key in {} is not an RSA key", key_path.string())));
   }
   if (X509_check_private_key(certificate.get(), key.get()) != 1) {
     ERR_clear_error();
-    return std::unexpected(unavailable(fmt::format("the private key in {} does not belong to the certificate in {}",
-                                                   key_path.string(), certificate_pem.string())));
+    return std::unexpected(
+        unavailable(fmt::format("the private key in {} does not belong to the certificate in {}",
+                                key_path.string(), certificate_pem.string())));
   }
 
   unsigned char* der_bytes = nullptr;
@@ -232,9 +241,13 @@ std::expected<ClientCredential, Failure> ClientCredential::certificate(const std
   return ClientCredential(std::move(impl));
 }
 
-ClientCredential::Kind ClientCredential::kind() const { return impl_->kind; }
+ClientCredential::Kind ClientCredential::kind() const {
+  return impl_->kind;
+}
 
-std::string ClientCredential::x5t_s256() const { return impl_->x5t_s256; }
+std::string ClientCredential::x5t_s256() const {
+  return impl_->x5t_s256;
+}
 
 std::expected<std::vector<FormField>, Failure> ClientCredential::form_fields(std::string_view client_id,
                                                                              std::string_view audience,
@@ -248,7 +261,8 @@ std::expected<std::vector<FormField>, Failure> ClientCredential::form_fields(std
       } else if (impl.source == Impl::Source::environment) {
         const char* value = std::getenv(impl.variable.c_str());
         if (value == nullptr || *value == '\0') {
-          return std::unexpected(unavailable(fmt::format("the client secret variable {} is not set", impl.variable)));
+          return std::unexpected(
+              unavailable(fmt::format("the client secret variable {} is not set", impl.variable)));
         }
         secret = value;
       } else {
@@ -272,7 +286,8 @@ std::expected<std::vector<FormField>, Failure> ClientCredential::form_fields(std
       if (!content) return std::unexpected(content.error());
       std::string token = trimmed(*content);
       if (token.empty()) {
-        return std::unexpected(unavailable(fmt::format("the federated token file {} is empty", impl.path.string())));
+        return std::unexpected(
+            unavailable(fmt::format("the federated token file {} is empty", impl.path.string())));
       }
       return std::vector<FormField>{{"client_assertion_type", std::string(kClientAssertionType)},
                                     {"client_assertion", std::move(token)}};
@@ -286,14 +301,19 @@ std::string ClientCredential::describe() const {
   switch (impl.kind) {
     case Kind::secret:
       switch (impl.source) {
-        case Impl::Source::value: return "client secret (configured, redacted)";
-        case Impl::Source::environment: return fmt::format("client secret from environment variable {}", impl.variable);
-        case Impl::Source::file: return fmt::format("client secret from file {}", impl.path.string());
+        case Impl::Source::value:
+          return "client secret (configured, redacted)";
+        case Impl::Source::environment:
+          return fmt::format("client secret from environment variable {}", impl.variable);
+        case Impl::Source::file:
+          return fmt::format("client secret from file {}", impl.path.string());
       }
       break;
     case Kind::certificate:
-      return fmt::format("certificate {} ({}) from {}", impl.sha1_hex, auth::to_string(impl.alg), impl.path.string());
-    case Kind::federated_token: return fmt::format("federated token from file {}", impl.path.string());
+      return fmt::format("certificate {} ({}) from {}", impl.sha1_hex, auth::to_string(impl.alg),
+                         impl.path.string());
+    case Kind::federated_token:
+      return fmt::format("federated token from file {}", impl.path.string());
   }
   return "client credential";
 }

@@ -1,9 +1,9 @@
 #pragma once
 // How deputy's own app proves itself at the token endpoint when it exchanges a user's token: a client secret
-// (from an environment variable, a file or the configuration), a certificate (a client_assertion JWT it signs,
-// RFC 7523 §2.2 as Entra wants it), or a federated token file (workload identity: Kubernetes writes a fresh
-// token to AZURE_FEDERATED_TOKEN_FILE, sent as the client_assertion). The result is the form fields to add to a
-// token request.
+// (from an environment variable, a file or the configuration), a certificate (a client_assertion JWT it
+// signs, RFC 7523 §2.2 as Entra wants it), or a federated token file (workload identity: Kubernetes writes a
+// fresh token to AZURE_FEDERATED_TOKEN_FILE, sent as the client_assertion). The result is the form fields to
+// add to a token request.
 //
 // Secrets, keys and assertions are never printed: describe() names the kind and where it comes from. Sources
 // that can change under us (variables, files: secret rotation, the kubelet's token refresh) are read at each
@@ -28,7 +28,8 @@ using Clock = std::chrono::system_clock;
 /// Fills the span with random bytes (the assertion's jti). Default: OpenSSL's RAND_bytes.
 using Random = std::function<void(std::span<unsigned char>)>;
 
-inline constexpr std::string_view kClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+inline constexpr std::string_view kClientAssertionType =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// The workload identity variable (Azure Workload Identity, AKS) naming the federated token file.
 inline constexpr std::string_view kFederatedTokenFileVariable = "AZURE_FEDERATED_TOKEN_FILE";
 /// A signed client assertion lives this long: one token request uses it at once, and a short life limits what
@@ -55,8 +56,9 @@ class ClientCredential {
   [[nodiscard]] static ClientCredential secret_from_file(std::filesystem::path path);
   /// A certificate credential: the first certificate of `certificate_pem` and its private key, from
   /// `private_key_pem` or, when that is empty, from the certificate file itself (the combined PEM Azure
-  /// tooling writes). `alg` is RS256 or PS256 (what Entra accepts for client assertions) and needs an RSA key.
-  /// credential_unavailable when a file is unreadable, the key is encrypted or does not match the certificate.
+  /// tooling writes). `alg` is RS256 or PS256 (what Entra accepts for client assertions) and needs an RSA
+  /// key. credential_unavailable when a file is unreadable, the key is encrypted or does not match the
+  /// certificate.
   [[nodiscard]] static std::expected<ClientCredential, Failure> certificate(
       const std::filesystem::path& certificate_pem, const std::filesystem::path& private_key_pem = {},
       auth::Alg alg = auth::Alg::kRs256, Random random = {});

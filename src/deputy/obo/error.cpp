@@ -6,15 +6,24 @@ namespace deputy::obo {
 
 std::string_view to_string(Error error) {
   switch (error) {
-    case Error::interaction_required: return "interaction_required";
-    case Error::consent_required: return "consent_required";
-    case Error::invalid_grant: return "invalid_grant";
-    case Error::invalid_client: return "invalid_client";
-    case Error::invalid_scope: return "invalid_scope";
-    case Error::invalid_request: return "invalid_request";
-    case Error::unavailable: return "unavailable";
-    case Error::malformed_response: return "malformed_response";
-    case Error::credential_unavailable: return "credential_unavailable";
+    case Error::interaction_required:
+      return "interaction_required";
+    case Error::consent_required:
+      return "consent_required";
+    case Error::invalid_grant:
+      return "invalid_grant";
+    case Error::invalid_client:
+      return "invalid_client";
+    case Error::invalid_scope:
+      return "invalid_scope";
+    case Error::invalid_request:
+      return "invalid_request";
+    case Error::unavailable:
+      return "unavailable";
+    case Error::malformed_response:
+      return "malformed_response";
+    case Error::credential_unavailable:
+      return "credential_unavailable";
   }
   return "unknown";
 }
@@ -28,7 +37,8 @@ std::string safe_description(std::string_view text) {
   for (const char c : text) {
     if (out.size() >= kMaxDescriptionLength) break;
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) continue;  // a log or terminal must not be steered by the provider's text
+    if (byte < 0x20 || byte == 0x7f)
+      continue;  // a log or terminal must not be steered by the provider's text
     out.push_back(c);
   }
   return out;

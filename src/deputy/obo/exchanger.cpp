@@ -3,13 +3,13 @@
 #include "deputy/auth/jws.hpp"
 #include "deputy/obo/token_response.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
@@ -48,11 +48,12 @@ void append_field(std::string& body, std::string_view name, std::string_view val
   body += percent_encode(value);
 }
 
-/// The endpoint's host, or why the URL will not do. Secrets and user tokens go in the body: https only, except
-/// to a loopback address, where nothing crosses a network (tests, a local provider).
+/// The endpoint's host, or why the URL will not do. Secrets and user tokens go in the body: https only,
+/// except to a loopback address, where nothing crosses a network (tests, a local provider).
 std::string checked_host(const std::string& endpoint) {
   auto url = boost::urls::parse_absolute_uri(endpoint);
-  if (!url || url->host().empty()) throw std::invalid_argument("token endpoint is not an absolute URL: " + endpoint);
+  if (!url || url->host().empty())
+    throw std::invalid_argument("token endpoint is not an absolute URL: " + endpoint);
   const auto scheme = url->scheme_id();
   if (scheme == boost::urls::scheme::https) return std::string(url->host());
   if (scheme == boost::urls::scheme::http) {
@@ -85,16 +86,19 @@ class FormExchanger final : public TokenExchanger {
     const auto& scopes = request.scopes;
     // Refused before the network: nothing the provider could say would make these work.
     if (request.subject_token.empty()) {
-      co_return std::unexpected(request_failure(Error::invalid_grant, "there is no user token to exchange", scopes));
+      co_return std::unexpected(
+          request_failure(Error::invalid_grant, "there is no user token to exchange", scopes));
     }
     if (request.subject_token.size() > auth::kMaxTokenSize) {
       co_return std::unexpected(request_failure(Error::invalid_grant, "the user token is too large", scopes));
     }
     if (scopes.empty() && options_.protocol == Protocol::entra_obo) {
-      co_return std::unexpected(request_failure(Error::invalid_scope, "no downstream scope was asked for", scopes));
+      co_return std::unexpected(
+          request_failure(Error::invalid_scope, "no downstream scope was asked for", scopes));
     }
     if (!std::ranges::all_of(scopes, valid_scope)) {
-      co_return std::unexpected(request_failure(Error::invalid_scope, "a downstream scope is not a scope token", scopes));
+      co_return std::unexpected(
+          request_failure(Error::invalid_scope, "a downstream scope is not a scope token", scopes));
     }
 
     const auto started = std::chrono::steady_clock::now();
@@ -117,7 +121,8 @@ class FormExchanger final : public TokenExchanger {
       http_request.timeout = std::max(remaining, std::chrono::milliseconds(1));
       auto response = co_await send_(std::move(http_request));
       const auto now = options_.now();
-      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      const auto elapsed =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 
       Failure failure;
       bool retryable = false;
@@ -134,9 +139,10 @@ class FormExchanger final : public TokenExchanger {
         failure = failure_from_response(*response, scopes, now);
         retryable = response->status == 429 || response->status == 503;
       }
-      spdlog::debug("token exchange ({}) at {}: {} {} {} in {} ms (attempt {})", to_string(options_.protocol), host_,
-                    response ? std::to_string(response->status) : std::string(net::to_string(response.error())),
-                    to_string(failure.error), failure.code, elapsed.count(), attempt);
+      spdlog::debug(
+          "token exchange ({}) at {}: {} {} {} in {} ms (attempt {})", to_string(options_.protocol), host_,
+          response ? std::to_string(response->status) : std::string(net::to_string(response.error())),
+          to_string(failure.error), failure.code, elapsed.count(), attempt);
       if (!retryable || attempt >= options_.max_attempts) co_return std::unexpected(std::move(failure));
       const std::chrono::milliseconds wait = failure.retry_after ? *failure.retry_after : kExchangeRetryDelay;
       // A provider asking for a long pause, or no time left for another try: its answer goes to the caller.
@@ -183,8 +189,10 @@ class FormExchanger final : public TokenExchanger {
 
 std::string_view to_string(Protocol protocol) {
   switch (protocol) {
-    case Protocol::entra_obo: return "entra_obo";
-    case Protocol::token_exchange: return "token_exchange";
+    case Protocol::entra_obo:
+      return "entra_obo";
+    case Protocol::token_exchange:
+      return "token_exchange";
   }
   return "unknown";
 }
@@ -193,7 +201,8 @@ std::unique_ptr<TokenExchanger> make_exchanger(ExchangeOptions options, Sender s
   std::string host = checked_host(options.token_endpoint);
   if (options.client_id.empty()) throw std::invalid_argument("token exchange needs the app's client id");
   if (options.protocol == Protocol::entra_obo && !options.credential) {
-    throw std::invalid_argument("Entra On-Behalf-Of needs a client credential (secret, certificate or federated token)");
+    throw std::invalid_argument(
+        "Entra On-Behalf-Of needs a client credential (secret, certificate or federated token)");
   }
   if (!send) throw std::invalid_argument("token exchange needs a sender");
   return std::make_unique<FormExchanger>(std::move(options), std::move(send), std::move(host));

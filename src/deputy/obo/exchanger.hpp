@@ -4,7 +4,8 @@
 // permissions. The user's token itself never goes downstream.
 //
 // One interface, two protocols:
-//   - Entra On-Behalf-Of (RFC 7523 jwt-bearer as Entra does it: grant_type=…:jwt-bearer, assertion=<user token>,
+//   - Entra On-Behalf-Of (RFC 7523 jwt-bearer as Entra does it: grant_type=…:jwt-bearer, assertion=<user
+//   token>,
 //     requested_token_use=on_behalf_of, scope space-joined);
 //   - RFC 8693 token exchange (grant_type=…:token-exchange, subject_token, subject_token_type, scope, and
 //     optionally audience / resource) for other identity providers.
@@ -35,10 +36,12 @@ namespace deputy::obo {
 struct DownstreamToken {
   std::string access_token;  // never logged
   Clock::time_point expires_at;
-  std::string scope;        // as granted (the response's scope), else as asked
-  std::string audience;     // the token's aud, when it is a JWT we could decode (not verified: not ours to verify)
-  std::string token_id;     // uti or jti of the token, from the JWT payload if decodable (for audit records)
-  bool from_cache = false;  // served from the cache or by another caller's exchange, not by an exchange of ours
+  std::string scope;  // as granted (the response's scope), else as asked
+  std::string
+      audience;  // the token's aud, when it is a JWT we could decode (not verified: not ours to verify)
+  std::string token_id;  // uti or jti of the token, from the JWT payload if decodable (for audit records)
+  bool from_cache =
+      false;  // served from the cache or by another caller's exchange, not by an exchange of ours
 };
 
 struct ExchangeRequest {
@@ -68,8 +71,8 @@ enum class Protocol {
 [[nodiscard]] std::string_view to_string(Protocol protocol);
 
 /// The network, passed in: production is http_sender(client); unit tests answer from memory.
-using Sender =
-    std::function<boost::asio::awaitable<std::expected<net::ClientResponse, net::ClientError>>(net::ClientRequest)>;
+using Sender = std::function<boost::asio::awaitable<std::expected<net::ClientResponse, net::ClientError>>(
+    net::ClientRequest)>;
 /// Waiting between attempts; default: a timer on the calling coroutine's executor.
 using Sleeper = std::function<boost::asio::awaitable<void>(std::chrono::milliseconds)>;
 
@@ -97,7 +100,8 @@ inline constexpr std::string_view kAccessTokenType = "urn:ietf:params:oauth:toke
 
 struct ExchangeOptions {
   Protocol protocol = Protocol::entra_obo;
-  /// https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token. https only (http for loopback hosts, tests).
+  /// https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token. https only (http for loopback hosts,
+  /// tests).
   std::string token_endpoint;
   /// Our app's client id (the middle tier: the audience of the users' tokens).
   std::string client_id;
@@ -117,9 +121,9 @@ struct ExchangeOptions {
   Sleeper sleep;
 };
 
-/// The exchanger for `options.protocol`, sending through `send`. Throws std::invalid_argument (a configuration
-/// error, found at startup) when the endpoint is not an https URL (http only to loopback), the client id is
-/// empty, or entra_obo has no credential.
+/// The exchanger for `options.protocol`, sending through `send`. Throws std::invalid_argument (a
+/// configuration error, found at startup) when the endpoint is not an https URL (http only to loopback), the
+/// client id is empty, or entra_obo has no credential.
 [[nodiscard]] std::unique_ptr<TokenExchanger> make_exchanger(ExchangeOptions options, Sender send);
 
 /// A Sender over `client` (which must outlive it).

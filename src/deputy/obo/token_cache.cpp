@@ -18,8 +18,8 @@ void append_length_prefixed(std::string& out, std::string_view part) {
 
 }  // namespace
 
-std::string cache_key(std::string_view subject_token, std::string_view subject_key, std::string_view client_id,
-                      std::vector<std::string> scopes) {
+std::string cache_key(std::string_view subject_token, std::string_view subject_key,
+                      std::string_view client_id, std::vector<std::string> scopes) {
   std::ranges::sort(scopes);
   const auto [first, last] = std::ranges::unique(scopes);
   scopes.erase(first, last);

@@ -1,7 +1,7 @@
 #pragma once
-// Downstream tokens kept in memory between tool calls, as MSAL keeps OBO tokens: keyed by a hash of the user's
-// token with the scopes, our client id and the user's identity, and served until shortly before they expire.
-// Never written anywhere; bounded in entries. Synchronized: any thread may use it.
+// Downstream tokens kept in memory between tool calls, as MSAL keeps OBO tokens: keyed by a hash of the
+// user's token with the scopes, our client id and the user's identity, and served until shortly before they
+// expire. Never written anywhere; bounded in entries. Synchronized: any thread may use it.
 
 #include "deputy/obo/exchanger.hpp"
 
@@ -19,7 +19,8 @@
 namespace deputy::obo {
 
 /// A token is served until this long before it expires: a tool call that takes it must still be able to
-/// use it downstream, and Entra's clocks may be ahead of ours by a few minutes (MSAL refreshes five minutes early).
+/// use it downstream, and Entra's clocks may be ahead of ours by a few minutes (MSAL refreshes five minutes
+/// early).
 inline constexpr std::chrono::seconds kDefaultExpiryMargin{300};
 /// Entries kept: one per (user token, scope set) in use. Ten thousand tokens of ~3 KiB are ~30 MiB, which
 /// bounds what a flood of distinct valid user tokens costs us; beyond it the soonest-expiring entries go.

@@ -2,8 +2,8 @@
 
 #include "deputy/auth/jws.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -19,13 +19,14 @@ namespace {
 /// Token responses are flat objects; Entra's claims challenge is a string. Deeper is not a token response.
 constexpr std::size_t kMaxResponseDepth = 16;
 
-/// Entra's codes for a claims challenge the user can satisfy by signing in again: MFA required (50076, 50079),
-/// a Conditional Access session requirement (50158), strong authentication (50074), MFA re-registration (50072).
+/// Entra's codes for a claims challenge the user can satisfy by signing in again: MFA required (50076,
+/// 50079), a Conditional Access session requirement (50158), strong authentication (50074), MFA
+/// re-registration (50072).
 constexpr std::int64_t kInteractionCodes[] = {50076, 50079, 50158, 50074, 50072};
 /// AADSTS65001: no consent for the scopes.
 constexpr std::int64_t kConsentCode = 65001;
-/// AADSTS50027 under invalid_request: the OBO assertion (the user's token) is not a JWT Entra can read. The same
-/// number under invalid_client is our client assertion, which the error name already tells apart.
+/// AADSTS50027 under invalid_request: the OBO assertion (the user's token) is not a JWT Entra can read. The
+/// same number under invalid_client is our client assertion, which the error name already tells apart.
 constexpr std::int64_t kMalformedAssertionCode = 50027;
 
 std::optional<json::object> parse_object(std::string_view body) {
@@ -55,7 +56,8 @@ std::optional<std::int64_t> seconds_member(const json::object& object, std::stri
   const auto* value = object.if_contains(name);
   if (value == nullptr) return std::nullopt;
   if (value->is_int64()) return value->get_int64();
-  if (value->is_uint64()) return static_cast<std::int64_t>(std::min<std::uint64_t>(value->get_uint64(), INT64_MAX));
+  if (value->is_uint64())
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(value->get_uint64(), INT64_MAX));
   if (value->is_double()) {
     const double d = value->get_double();
     if (!(d >= 0 && d < 1e12)) return std::nullopt;
@@ -80,12 +82,14 @@ std::string joined(const std::vector<std::string>& scopes) {
   return out;
 }
 
-Failure make_failure(Error error, std::string description, const std::vector<std::string>& scopes, unsigned status) {
-  return Failure{.error = error, .scopes = scopes, .description = std::move(description), .http_status = status};
+Failure make_failure(Error error, std::string description, const std::vector<std::string>& scopes,
+                     unsigned status) {
+  return Failure{
+      .error = error, .scopes = scopes, .description = std::move(description), .http_status = status};
 }
 
-/// Which Error an RFC 6749 error (with Entra's details) is. Order matters: Entra sends consent and MFA problems
-/// under invalid_grant, told apart only by the code, the suberror or the claims.
+/// Which Error an RFC 6749 error (with Entra's details) is. Order matters: Entra sends consent and MFA
+/// problems under invalid_grant, told apart only by the code, the suberror or the claims.
 Error classify(std::string_view error, const std::vector<std::int64_t>& codes, std::string_view suberror,
                bool has_claims) {
   const auto has = [&](std::int64_t code) { return std::ranges::find(codes, code) != codes.end(); };
@@ -99,7 +103,8 @@ Error classify(std::string_view error, const std::vector<std::int64_t>& codes, s
   if (error == "invalid_grant") return Error::invalid_grant;
   if (error == "invalid_client" || error == "unauthorized_client") return Error::invalid_client;
   // invalid_target is RFC 8693's word for an audience or resource the provider will not issue for.
-  if (error == "invalid_scope" || error == "invalid_resource" || error == "invalid_target") return Error::invalid_scope;
+  if (error == "invalid_scope" || error == "invalid_resource" || error == "invalid_target")
+    return Error::invalid_scope;
   if (error == "invalid_request" && has(kMalformedAssertionCode)) return Error::invalid_grant;
   if (error == "temporarily_unavailable" || error == "server_error") return Error::unavailable;
   return Error::invalid_request;  // invalid_request, unsupported_grant_type, and anything unknown
@@ -109,11 +114,13 @@ Error classify(std::string_view error, const std::vector<std::int64_t>& codes, s
 std::string code_in_description(std::string_view description) {
   if (!description.starts_with("AADSTS")) return {};
   std::size_t end = 6;
-  while (end < description.size() && end < 16 && std::isdigit(static_cast<unsigned char>(description[end]))) ++end;
+  while (end < description.size() && end < 16 && std::isdigit(static_cast<unsigned char>(description[end])))
+    ++end;
   return end > 6 ? std::string(description.substr(0, end)) : std::string();
 }
 
-std::optional<std::chrono::seconds> retry_after_of(const net::ClientResponse& response, Clock::time_point now) {
+std::optional<std::chrono::seconds> retry_after_of(const net::ClientResponse& response,
+                                                   Clock::time_point now) {
   const auto header = response.header("Retry-After");
   if (!header) return std::nullopt;
   return net::parse_retry_after(*header, now);
@@ -125,9 +132,9 @@ std::expected<DownstreamToken, Failure> parse_token_response(const net::ClientRe
                                                              const std::vector<std::string>& scopes,
                                                              Clock::time_point now) {
   const auto malformed = [&](std::string_view why) {
-    return std::unexpected(make_failure(Error::malformed_response,
-                                        fmt::format("the identity provider's token response is unusable: {}", why),
-                                        scopes, response.status));
+    return std::unexpected(make_failure(
+        Error::malformed_response, fmt::format("the identity provider's token response is unusable: {}", why),
+        scopes, response.status));
   };
   if (response.body.size() > kMaxTokenResponseSize) return malformed("larger than the limit");
   auto body = parse_object(response.body);
@@ -186,14 +193,15 @@ Failure failure_from_response(const net::ClientResponse& response, const std::ve
   const std::string_view oauth_error = body ? string_member(*body, "error") : std::string_view();
   if (oauth_error.empty()) {
     if (server_side) {
-      auto failure = make_failure(Error::unavailable,
-                                  fmt::format("the identity provider is unavailable (HTTP {})", status), scopes, status);
+      auto failure =
+          make_failure(Error::unavailable,
+                       fmt::format("the identity provider is unavailable (HTTP {})", status), scopes, status);
       failure.retry_after = retry_after_of(response, now);
       return failure;
     }
     return make_failure(Error::malformed_response,
-                        fmt::format("the identity provider answered HTTP {} without an OAuth error", status), scopes,
-                        status);
+                        fmt::format("the identity provider answered HTTP {} without an OAuth error", status),
+                        scopes, status);
   }
 
   std::vector<std::int64_t> codes;
@@ -205,7 +213,8 @@ Failure failure_from_response(const net::ClientResponse& response, const std::ve
   }
   std::string claims;
   if (const auto* value = body->if_contains("claims")) {
-    // Entra sends the challenge as a JSON text in a string; a provider sending the object itself gets it serialized.
+    // Entra sends the challenge as a JSON text in a string; a provider sending the object itself gets it
+    // serialized.
     if (value->is_string()) {
       claims = std::string(value->get_string());
     } else if (value->is_object()) {
@@ -215,28 +224,30 @@ Failure failure_from_response(const net::ClientResponse& response, const std::ve
   const std::string_view description = string_member(*body, "error_description");
 
   Failure failure;
-  failure.error = server_side ? Error::unavailable
-                              : classify(oauth_error, codes, string_member(*body, "suberror"), !claims.empty());
+  failure.error = server_side
+                      ? Error::unavailable
+                      : classify(oauth_error, codes, string_member(*body, "suberror"), !claims.empty());
   failure.oauth_error = safe_description(oauth_error.substr(0, 64));
   failure.code = codes.empty() ? code_in_description(description) : fmt::format("AADSTS{}", codes.front());
   failure.claims = std::move(claims);
   failure.scopes = scopes;
   failure.http_status = status;
-  failure.description = description.empty()
-                            ? fmt::format("the identity provider refused the exchange ({})", failure.oauth_error)
-                            : safe_description(description);
+  failure.description = description.empty() ? fmt::format("the identity provider refused the exchange ({})",
+                                                          failure.oauth_error)
+                                            : safe_description(description);
   if (server_side) failure.retry_after = retry_after_of(response, now);
   return failure;
 }
 
 Failure failure_from_transport(net::ClientError error, const std::vector<std::string>& scopes) {
   if (error == net::ClientError::response_too_large || error == net::ClientError::headers_too_large) {
-    return make_failure(Error::malformed_response,
-                        fmt::format("the identity provider's answer is too large ({})", net::to_string(error)), scopes,
-                        0);
+    return make_failure(
+        Error::malformed_response,
+        fmt::format("the identity provider's answer is too large ({})", net::to_string(error)), scopes, 0);
   }
   return make_failure(Error::unavailable,
-                      fmt::format("the identity provider could not be reached ({})", net::to_string(error)), scopes, 0);
+                      fmt::format("the identity provider could not be reached ({})", net::to_string(error)),
+                      scopes, 0);
 }
 
 }  // namespace deputy::obo
