@@ -77,6 +77,7 @@ int run_idp(deputy::devidp::IdpOptions options) {
     return 1;
   }
   std::fputs(server.describe().c_str(), stdout);
+  if (const auto graph = server.graph_url(); !graph.empty()) std::fprintf(stdout, "graph on %s/\n", graph.c_str());
   // The last line, parsed by tests and scripts: the URL with the port actually bound (also for --port 0).
   std::fprintf(stdout, "listening on %s/\n", server.base_url().c_str());
   std::fflush(stdout);
@@ -153,6 +154,10 @@ int main(int argc, char** argv) {
                                                 "(default: ~/.local/state/deputy/dev)");
   idp_command->add_option("--host", idp_options.host, "Address to listen on")->capture_default_str();
   idp_command->add_option("--port", idp_options.port, "HTTPS port (0: any free port)")->capture_default_str();
+  std::uint16_t graph_port = deputy::devidp::kDefaultGraphPort;
+  auto* graph_port_option =
+      idp_command->add_option("--graph-port", graph_port, "HTTPS port of the dev Graph (0: any free port)")
+          ->capture_default_str();
   idp_command->require_subcommand(0, 1);
 
   MintArguments mint_arguments;
@@ -192,6 +197,8 @@ int main(int argc, char** argv) {
     }
     if (idp_command->parsed()) {
       idp_options.state_dir = idp_state;
+      // Not given: 8444 next to the default port, any free port next to --port 0 (idp_server.hpp).
+      if (graph_port_option->count() > 0) idp_options.graph_port = graph_port;
       return run_idp(std::move(idp_options));
     }
   } catch (const deputy::config::ConfigError& e) {

@@ -113,12 +113,17 @@ struct Consent {
   std::vector<std::string> users;  // keys, when not all_principals
 };
 
+/// createdDateTime of a site whose entry does not give one.
+inline constexpr std::string_view kDefaultSiteCreated = "2024-01-15T08:00:00Z";
+
 /// A SharePoint site of the dev Graph and who may read it.
 struct Site {
   std::string hostname;      // deputydev.sharepoint.com
   std::string path;          // test-site (as in /sites/test-site)
   std::string id;            // hostname,siteCollectionGuid,webGuid as Graph shows it
   std::string display_name;
+  std::string description;
+  std::string created;               // createdDateTime, ISO 8601 (fixed, so answers are stable)
   std::vector<std::string> readers;  // user keys
 };
 

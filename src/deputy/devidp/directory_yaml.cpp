@@ -230,11 +230,13 @@ Consent parse_consent(const Node& node) {
 }
 
 Site parse_site(const Node& node) {
-  node.expect_map({"hostname", "path", "id", "display_name", "readers"});
+  node.expect_map({"hostname", "path", "id", "display_name", "description", "created", "readers"});
   Site site;
   site.hostname = node.string("hostname");
   site.path = node.string("path");
   site.display_name = node.string_or("display_name", site.path);
+  site.description = node.string_or("description", "");
+  site.created = node.string_or("created", std::string(kDefaultSiteCreated));
   // Graph's site id: hostname, site collection id, web id.
   site.id = node.string_or("id", fmt::format("{},{},{}", site.hostname, derived_guid("site:" + site.hostname + "/" + site.path),
                                              derived_guid("web:" + site.hostname + "/" + site.path)));

@@ -30,6 +30,7 @@ const ErrorInfo& info(IdpError error) {
   static const ErrorInfo kDefaultScopeRequired{"invalid_scope", 1002012, 400, "", "default_scope_required"};
   static const ErrorInfo kMultipleResources{"invalid_scope", 28000, 400, "", "multiple_resources"};
   static const ErrorInfo kUnknownResource{"invalid_resource", 500011, 400, "", "unknown_resource"};
+  static const ErrorInfo kInvalidTarget{"invalid_target", 500011, 400, "", "invalid_target"};
   static const ErrorInfo kAssertionMalformed{"invalid_request", 50027, 400, "", "assertion_malformed"};
   static const ErrorInfo kAssertionSignature{"invalid_grant", 50013, 400, "", "assertion_signature"};
   static const ErrorInfo kAssertionExpired{"invalid_grant", 500133, 400, "", "assertion_expired"};
@@ -72,6 +73,7 @@ const ErrorInfo& info(IdpError error) {
     case IdpError::kDefaultScopeRequired: return kDefaultScopeRequired;
     case IdpError::kMultipleResources: return kMultipleResources;
     case IdpError::kUnknownResource: return kUnknownResource;
+    case IdpError::kInvalidTarget: return kInvalidTarget;
     case IdpError::kAssertionMalformed: return kAssertionMalformed;
     case IdpError::kAssertionSignature: return kAssertionSignature;
     case IdpError::kAssertionExpired: return kAssertionExpired;

@@ -30,6 +30,7 @@ enum class IdpError : std::uint8_t {
   kDefaultScopeRequired,        // 1002012 invalid_scope: client credentials without <resource>/.default
   kMultipleResources,           // 28000 invalid_scope: scopes of more than one resource in one request
   kUnknownResource,             // 500011 invalid_resource: no application has that identifier
+  kInvalidTarget,               // 500011 invalid_target (RFC 8693): audience/resource names no app, or not the scope's
   kAssertionMalformed,          // 50027 invalid_request: the OBO assertion is not a JWT we can read
   kAssertionSignature,          // 50013 invalid_grant: signature, unknown key, or an issuer we never use
   kAssertionExpired,            // 500133 invalid_grant: the assertion is expired (or not yet valid)

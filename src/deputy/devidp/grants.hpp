@@ -25,6 +25,14 @@ namespace deputy::devidp {
                                                                              const Form& form,
                                                                              const AuthenticatedClient& client);
 
+/// RFC 8693 token exchange with On-Behalf-Of's policy: subject_token (subject_token_type access_token or jwt)
+/// plays the assertion; the target is `scope`, or `audience` / `resource` (everything consented, as .default);
+/// requested_token_type, when sent, must be an access token; actor_token is refused. The answer adds
+/// issued_token_type.
+[[nodiscard]] std::expected<boost::json::object, Failure> token_exchange_grant(const IdentityProvider& provider,
+                                                                               const Form& form,
+                                                                               const AuthenticatedClient& client);
+
 /// authorization_code: the one-time code from /authorize, redeemed by the client it was issued to, with the
 /// same redirect_uri and the PKCE verifier of its challenge.
 [[nodiscard]] std::expected<boost::json::object, Failure> authorization_code_grant(const IdentityProvider& provider,

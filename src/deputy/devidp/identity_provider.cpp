@@ -1,18 +1,11 @@
 #include "deputy/devidp/identity_provider.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace deputy::devidp {
 
 namespace {
-
-/// The validator only ever verifies against the key set it is handed (our own keys); it never fetches.
-class NoFetch final : public auth::KeyFetcher {
- public:
-  boost::asio::awaitable<std::expected<std::string, std::string>> fetch() override {
-    co_return std::unexpected(std::string("the identity provider verifies with its own keys"));
-  }
-};
 
 const Application* find_app(const Directory& directory, std::string_view name) {
   if (const auto* app = directory.find_app(name)) return app;
@@ -27,7 +20,6 @@ IdentityProvider::IdentityProvider(Directory directory, SigningKeys keys, Provid
       keys_(std::move(keys)),
       options_(std::move(options)),
       issuer_(directory_, keys_, options_.base_url) {
-  auto fetcher = std::make_shared<NoFetch>();
   for (const auto& app : directory_.applications) {
     // An assertion is good for the app it was issued to, and only that one (shared/entra.md: "The assertion's
     // aud must be the middle-tier app itself"): its client id, or one of its identifier URIs.
@@ -37,8 +29,8 @@ IdentityProvider::IdentityProvider(Directory directory, SigningKeys keys, Provid
     validation.audiences.push_back(app.client_id);
     validation.leeway = options_.leeway;
     validation.allow_app_only = false;  // AADSTS7000114: an app cannot act on behalf of an app
-    validators_.emplace(app.client_id,
-                        std::make_unique<auth::TokenValidator>(validation, fetcher, [this] { return options_.now(); }));
+    validators_.emplace(app.client_id, std::make_unique<OwnTokenValidator>(std::move(validation), keys_,
+                                                                           [this] { return options_.now(); }));
   }
 }
 
@@ -55,7 +47,19 @@ std::expected<std::shared_ptr<const auth::Principal>, auth::Error> IdentityProvi
     const Application& app, std::string_view assertion) const {
   const auto it = validators_.find(app.client_id);
   if (it == validators_.end()) return std::unexpected(auth::Error::kWrongAudience);
-  return it->second->verify(assertion, keys_.verification_keys());
+  return it->second->verify(assertion);
+}
+
+std::expected<std::shared_ptr<const KeyGeneration>, Failure> IdentityProvider::rotate_signing_key() const {
+  // Key generation and publication may throw (OpenSSL); an admin request gets an error, not a crash.
+  try {
+    auto generation = keys_.rotate(options_.new_signing_key());
+    spdlog::info("devidp: signing key rotated; {} signs now", generation->keys.front().kid);
+    return generation;
+  } catch (const std::exception& e) {
+    spdlog::error("devidp: signing key rotation failed: {}", e.what());
+    return std::unexpected(Failure{IdpError::kInternal, "The signing key could not be rotated."});
+  }
 }
 
 std::expected<std::string, Failure> IdentityProvider::mint_user_token(std::string_view user_name,

@@ -3,17 +3,21 @@
 // issuer, the validators of On-Behalf-Of assertions, the clock and the randomness. The endpoints
 // (discovery.hpp, authorize_endpoint.hpp, token_endpoint.hpp) are functions of it, so unit tests drive them
 // without sockets; the HTTP server (idp_server.hpp) only routes to them. Read-only after construction except
-// for the grant store (codes, refresh tokens), which synchronizes itself: any thread may use it.
+// for the grant store (codes, refresh tokens), the token counters and the signing keys (rotation), which
+// synchronize themselves: any thread may use them.
 
 #include "deputy/auth/token_validator.hpp"
 #include "deputy/devidp/directory.hpp"
 #include "deputy/devidp/errors.hpp"
 #include "deputy/devidp/grant_store.hpp"
+#include "deputy/devidp/own_token_validator.hpp"
 #include "deputy/devidp/signing_keys.hpp"
 #include "deputy/devidp/token_issuer.hpp"
+#include "deputy/devidp/token_stats.hpp"
 
 #include <chrono>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +35,8 @@ struct ProviderOptions {
   Random random = openssl_random;
   /// Clock skew allowed on assertions (user assertions and client assertions).
   std::chrono::seconds leeway = auth::kDefaultLeeway;
+  /// Makes the key a rotation puts in charge (tests hand in a key made beforehand: RSA generation is slow).
+  std::function<SigningKey()> new_signing_key = generate_signing_key;
 };
 
 /// An answer of an endpoint, for the HTTP server to send.
@@ -61,6 +67,8 @@ class IdentityProvider {
 
   [[nodiscard]] const Directory& directory() const { return directory_; }
   [[nodiscard]] const SigningKeys& keys() const { return keys_; }
+  /// Tokens issued and refused so far (token_endpoint.cpp counts; GET /_dev/stats shows).
+  [[nodiscard]] TokenStats& stats() const { return *stats_; }
   [[nodiscard]] const TokenIssuer& issuer() const { return issuer_; }
   [[nodiscard]] const std::string& base_url() const { return options_.base_url; }
   [[nodiscard]] Clock::time_point now() const { return options_.now(); }
@@ -78,17 +86,22 @@ class IdentityProvider {
   [[nodiscard]] std::expected<std::shared_ptr<const auth::Principal>, auth::Error> validate_assertion(
       const Application& app, std::string_view assertion) const;
 
+  /// A new signing key signs from now on; the previous one stays published (signing_keys.hpp). In memory only:
+  /// a restart signs with the state directory's keys again. kInternal when no key could be made.
+  [[nodiscard]] std::expected<std::shared_ptr<const KeyGeneration>, Failure> rotate_signing_key() const;
+
   /// A user access token, as the token endpoint would issue it (see MintOptions). For tests and demos.
   [[nodiscard]] std::expected<std::string, Failure> mint_user_token(std::string_view user,
                                                                     const MintOptions& options = {}) const;
 
  private:
   Directory directory_;
-  SigningKeys keys_;
+  mutable SigningKeys keys_;  // rotation synchronizes itself (signing_keys.hpp)
   ProviderOptions options_;
   TokenIssuer issuer_;
-  std::map<std::string, std::unique_ptr<auth::TokenValidator>, std::less<>> validators_;  // by client id
+  std::map<std::string, std::unique_ptr<OwnTokenValidator>, std::less<>> validators_;  // by client id
   std::unique_ptr<GrantStore> grants_ = std::make_unique<GrantStore>();
+  std::unique_ptr<TokenStats> stats_ = std::make_unique<TokenStats>();
 };
 
 }  // namespace deputy::devidp

@@ -1,5 +1,6 @@
 #include "deputy/devidp/idp_server.hpp"
 
+#include "deputy/devidp/admin_endpoints.hpp"
 #include "deputy/devidp/authorize_endpoint.hpp"
 #include "deputy/devidp/directory_yaml.hpp"
 #include "deputy/devidp/discovery.hpp"
@@ -54,7 +55,11 @@ std::string join_roles(const User& user) {
 }  // namespace
 
 HttpAnswer route(const IdentityProvider& provider, http::verb method, std::string_view target,
-                 std::string_view content_type, std::string_view body, std::string_view client_request_id) {
+                 std::string_view content_type, std::string_view body, std::string_view client_request_id,
+                 bool admin) {
+  if (const auto raw_path = target.substr(0, target.find('?')); raw_path.starts_with("/_dev/")) {
+    return admin ? admin_request(provider, method, raw_path) : text(404, "Not found\n");
+  }
   const auto path = segments(target);
   if (path.empty()) return text(200, "deputy development identity provider (Entra ID v2 look-alike; not for production)\n");
   const std::string_view tenant = path.front();
@@ -98,11 +103,16 @@ IdpServer::IdpServer(IdpOptions options)
   http.threads = options_.threads;
   http.body_limit = kIdpBodyLimit;
   http.tls = state_.tls;
+  const bool loopback_listener = is_loopback_host(options_.host);
   http_ = std::make_unique<net::HttpServer>(
-      std::move(http), [this](net::Request& request, net::Exchange& exchange) -> asio::awaitable<void> {
+      std::move(http),
+      [this, loopback_listener](net::Request& request, net::Exchange& exchange) -> asio::awaitable<void> {
         const std::string_view client_request_id = request["client-request-id"];
+        // The test hooks: no other machine, no web page (Origin), no rebound DNS name (Host).
+        const bool admin =
+            admin_allowed(loopback_listener, request[http::field::origin], request[http::field::host]);
         HttpAnswer answer = route(*provider_, request.method(), request.target(),
-                                  request[http::field::content_type], request.body(), client_request_id);
+                                  request[http::field::content_type], request.body(), client_request_id, admin);
         // Tokens, codes and sign-in pages must not be cached by anything between us and the client (RFC 6749
         // §5.1).
         std::vector<net::Header> headers{net::Header{"Cache-Control", "no-store, no-cache"},
@@ -124,6 +134,13 @@ std::expected<void, std::string> IdpServer::listen() {
   provider.base_url = base_url_;
   provider_ = std::make_unique<IdentityProvider>(std::move(directory_), *state_.signing_keys, std::move(provider));
   std::ofstream(state_.dir / "url") << base_url_ << '\n';
+  if (options_.graph) {
+    graph_ = std::make_unique<DevGraph>(*provider_);
+    const std::uint16_t graph_port = options_.graph_port.value_or(options_.port == 0 ? 0 : kDefaultGraphPort);
+    graph_server_ = std::make_unique<GraphServer>(
+        *graph_, GraphServerOptions{.host = options_.host, .port = graph_port, .threads = 1, .tls = state_.tls});
+    if (auto started = graph_server_->start(); !started) return std::unexpected("dev Graph: " + started.error());
+  }
   return {};
 }
 
@@ -139,7 +156,12 @@ void IdpServer::run_until_signal() {
   });
   http_->run();
 }
-void IdpServer::stop() { http_->stop(); }
+void IdpServer::stop() {
+  if (graph_server_ != nullptr) graph_server_->stop();
+  http_->stop();
+}
+
+std::string IdpServer::graph_url() const { return graph_server_ != nullptr ? graph_server_->url() : std::string(); }
 std::uint16_t IdpServer::port() const { return http_->port(); }
 
 std::string IdpServer::describe() const {

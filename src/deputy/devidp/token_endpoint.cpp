@@ -1,6 +1,7 @@
 #include "deputy/devidp/token_endpoint.hpp"
 
 #include "deputy/audit/metrics.hpp"
+#include "deputy/auth/jws.hpp"
 #include "deputy/devidp/client_auth.hpp"
 #include "deputy/devidp/discovery.hpp"
 #include "deputy/devidp/form.hpp"
@@ -32,6 +33,24 @@ Failure form_failure(const FormProblem& problem) {
   return {IdpError::kMalformedRequest, "Invalid request."};
 }
 
+/// The user a successful grant issued for (the key in the directory), read back from the token it just signed;
+/// empty for an app-only token.
+std::string issued_to(const IdentityProvider& provider, const json::object& body) {
+  for (std::string_view member : {"access_token", "id_token"}) {
+    const auto* token = body.if_contains(member);
+    if (token == nullptr || !token->is_string()) continue;
+    auto jws = auth::parse_jws(token->get_string(), {.algorithms = auth::AlgSet::all()});
+    if (!jws) continue;
+    const auto* idtyp = jws->payload().if_contains("idtyp");
+    if (idtyp != nullptr && idtyp->is_string() && idtyp->get_string() == "app") return {};
+    const auto* oid = jws->payload().if_contains("oid");
+    if (oid == nullptr || !oid->is_string()) continue;
+    const auto* user = provider.directory().find_user_by_oid(oid->get_string());
+    return user != nullptr ? user->key : std::string();
+  }
+  return {};
+}
+
 }  // namespace
 
 std::expected<void, Failure> require_credential(const AuthenticatedClient& client, std::string_view grant_type) {
@@ -43,7 +62,10 @@ std::expected<void, Failure> require_credential(const AuthenticatedClient& clien
                   grant_type)});
 }
 
-std::expected<json::object, Failure> token_grant(const IdentityProvider& provider, const TokenRequest& request) {
+namespace {
+
+/// The grant, counted when it issues.
+std::expected<json::object, Failure> counted_grant(const IdentityProvider& provider, const TokenRequest& request) {
   if (!request.post) {
     return std::unexpected(Failure{IdpError::kPostRequired,
                                    "The endpoint only accepts POST, OPTIONS requests. Received a GET request."});
@@ -61,18 +83,19 @@ std::expected<json::object, Failure> token_grant(const IdentityProvider& provide
 
   const auto grant_type = form->value("grant_type");
   if (grant_type.empty()) return std::unexpected(missing_body_parameter("grant_type"));
-  enum class Grant { kClientCredentials, kOnBehalfOf, kAuthorizationCode, kRefreshToken };
-  Grant grant;
+  GrantType grant;
   if (grant_type == "client_credentials") {
-    grant = Grant::kClientCredentials;
+    grant = GrantType::kClientCredentials;
   } else if (grant_type == kJwtBearerGrant) {
-    grant = Grant::kOnBehalfOf;
+    grant = GrantType::kOnBehalfOf;
   } else if (grant_type == "authorization_code") {
-    grant = Grant::kAuthorizationCode;
+    grant = GrantType::kAuthorizationCode;
   } else if (grant_type == "refresh_token") {
-    grant = Grant::kRefreshToken;
+    grant = GrantType::kRefreshToken;
+  } else if (grant_type == kTokenExchangeGrant) {
+    grant = GrantType::kTokenExchange;
   } else {
-    // TODO(next slice): RFC 8693 token exchange. password and device_code are not offered.
+    // password and device_code are not offered.
     return std::unexpected(Failure{
         IdpError::kUnsupportedGrantType,
         fmt::format("The app requested an unsupported grant type '{}'.",
@@ -81,13 +104,27 @@ std::expected<json::object, Failure> token_grant(const IdentityProvider& provide
 
   auto client = authenticate_client(provider, *form, request.tenant);
   if (!client) return std::unexpected(client.error());
-  switch (grant) {
-    case Grant::kClientCredentials: return client_credentials_grant(provider, *form, *client);
-    case Grant::kOnBehalfOf: return on_behalf_of_grant(provider, *form, *client);
-    case Grant::kAuthorizationCode: return authorization_code_grant(provider, *form, *client);
-    case Grant::kRefreshToken: return refresh_token_grant(provider, *form, *client);
-  }
-  return std::unexpected(Failure{IdpError::kInternal, "Unreachable."});
+  auto granted = [&]() -> std::expected<json::object, Failure> {
+    switch (grant) {
+      case GrantType::kClientCredentials: return client_credentials_grant(provider, *form, *client);
+      case GrantType::kOnBehalfOf: return on_behalf_of_grant(provider, *form, *client);
+      case GrantType::kAuthorizationCode: return authorization_code_grant(provider, *form, *client);
+      case GrantType::kRefreshToken: return refresh_token_grant(provider, *form, *client);
+      case GrantType::kTokenExchange: return token_exchange_grant(provider, *form, *client);
+    }
+    return std::unexpected(Failure{IdpError::kInternal, "Unreachable."});
+  }();
+  if (!granted) return std::unexpected(granted.error());
+  provider.stats().issued(grant, client->app->key, issued_to(provider, *granted));
+  return granted;
+}
+
+}  // namespace
+
+std::expected<json::object, Failure> token_grant(const IdentityProvider& provider, const TokenRequest& request) {
+  auto granted = counted_grant(provider, request);
+  if (!granted) provider.stats().refused(granted.error().error);
+  return granted;
 }
 
 HttpAnswer handle_token_request(const IdentityProvider& provider, const TokenRequest& request) {

@@ -5,8 +5,8 @@
 //   urn:ietf:params:oauth:grant-type:jwt-bearer + requested_token_use=on_behalf_of  on_behalf_of_grant
 //   authorization_code (codes from authorize_endpoint.hpp, PKCE S256)               authorization_code_grant
 //   refresh_token (rotated)                                                         refresh_token_grant
-// TODO(next slice): RFC 8693 token exchange (urn:ietf:params:oauth:grant-type:token-exchange) with the OBO
-// policy; until then it is answered unsupported_grant_type.
+//   urn:ietf:params:oauth:grant-type:token-exchange (RFC 8693, OBO's policy)        token_exchange_grant
+// Every issuance and refusal is counted in the provider's TokenStats (GET /_dev/stats).
 
 #include "deputy/devidp/identity_provider.hpp"
 
@@ -18,6 +18,10 @@
 namespace deputy::devidp {
 
 inline constexpr std::string_view kJwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+inline constexpr std::string_view kTokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 8693 §3 token type identifiers: what a subject token may be, and what is issued.
+inline constexpr std::string_view kAccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
+inline constexpr std::string_view kJwtTokenType = "urn:ietf:params:oauth:token-type:jwt";
 
 struct TokenRequest {
   std::string_view tenant;             // the {tenant} path segment

@@ -22,6 +22,7 @@ const TestKeys& test_keys() {
       auto der = pki::der(cert.get());
       out.signing.push_back({.kid = auth::x5t_sha1(der), .private_key = std::move(key), .certificate_der = der});
     }
+    for (int i = 0; i < 3; ++i) out.rotation.push_back(generate_signing_key());
     out.app_key = pki::generate_rsa_key();
     auto app_cert = pki::issue_certificate({.common_name = "server app"}, out.app_key.get(), nullptr, out.app_key.get());
     out.app_certificate_der = pki::der(app_cert.get());
@@ -53,6 +54,7 @@ TestProvider::TestProvider() {
   options.random = [this](std::span<unsigned char> out) {
     for (auto& byte : out) byte = static_cast<unsigned char>(++counter_ * 131);
   };
+  options.new_signing_key = [this] { return test_keys().rotation[rotations_++ % test_keys().rotation.size()]; };
   provider_ = std::make_unique<IdentityProvider>(test_directory(), SigningKeys(test_keys().signing), std::move(options));
 }
 

@@ -38,6 +38,7 @@ struct TestKeys {
   auth::PkeyPtr app_key;           // the server app's certificate key
   std::string app_certificate_der;
   auth::PkeyPtr other_key;         // a key nobody registered
+  std::vector<SigningKey> rotation;  // what rotations put in charge, in turn (three: a cycle never repeats a kid)
 };
 const TestKeys& test_keys();
 
@@ -50,6 +51,9 @@ class TestProvider {
   [[nodiscard]] const IdentityProvider& provider() const { return *provider_; }
   void advance(std::chrono::seconds by) { now_ += by; }
   [[nodiscard]] Clock::time_point now() const { return now_; }
+
+  /// Rotations so far (the provider's new_signing_key hands out test_keys().rotation in turn).
+  [[nodiscard]] std::size_t rotations() const { return rotations_; }
 
   /// POSTs a form to the token endpoint of `tenant` (default: the tenant's id).
   [[nodiscard]] HttpAnswer post(const Fields& fields, std::string_view tenant = kTenantId,
@@ -67,6 +71,7 @@ class TestProvider {
  private:
   Clock::time_point now_ = kStart;
   std::uint64_t counter_ = 0;
+  std::size_t rotations_ = 0;
   std::unique_ptr<IdentityProvider> provider_;
 };
 

@@ -250,8 +250,8 @@ TEST_F(TokenEndpoint, EveryRefusalIsEntraShaped) {
       {"unsupported grant_type", with(cc, "grant_type", "password"), 400, "unsupported_grant_type", 70003},
       {"device_code is not offered", with(cc, "grant_type", "urn:ietf:params:oauth:grant-type:device_code"), 400,
        "unsupported_grant_type", 70003},
-      {"token exchange comes next slice", with(cc, "grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
-       400, "unsupported_grant_type", 70003},
+      {"token exchange without its subject token", with(cc, "grant_type", std::string(kTokenExchangeGrant)), 400,
+       "invalid_request", 900144},
       {"unknown tenant", cc, 400, "invalid_request", 90002, "contoso.example"},
       {"consumers is not this tenant", cc, 400, "invalid_request", 90002, "consumers"},
       // The client
