@@ -1,30 +1,22 @@
 // The `deputy` command.
-#include "deputy/auth/file_key_fetcher.hpp"
-#include "deputy/auth/http_key_fetcher.hpp"
-#include "deputy/auth/token_validator.hpp"
 #include "deputy/config/config.hpp"
 #include "deputy/devidp/directory_yaml.hpp"
 #include "deputy/devidp/idp_server.hpp"
 #include "deputy/devidp/pki.hpp"
 #include "deputy/server.hpp"
-#include "deputy/tools/seed_tools.hpp"
+#include "deputy/service.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <thread>
 
 namespace {
 
-/// Where the issuer's keys come from, as configured.
-std::shared_ptr<deputy::auth::KeyFetcher> key_fetcher(const deputy::auth::ValidatorOptions& options,
-                                                      deputy::net::HttpClient& client) {
-  if (!options.jwks_file.empty()) return std::make_shared<deputy::auth::FileKeyFetcher>(options.jwks_file);
-  return std::make_shared<deputy::auth::HttpKeyFetcher>(client, options.jwks_uri, options.discovery_url);
-}
-
-int serve(const std::string& config_path, deputy::RunOptions overrides, const CLI::App& command) {
-  const auto config = deputy::config::load(config_path, deputy::config::process_environment());
+/// `deputy serve`: the configuration, with the flags given on the command line over it.
+deputy::RunOptions run_options(const deputy::config::Config& config, const deputy::RunOptions& overrides,
+                               const CLI::App& command) {
   deputy::RunOptions options;
   options.http = config.server.http;
   options.mcp.path = config.server.path;
@@ -38,35 +30,42 @@ int serve(const std::string& config_path, deputy::RunOptions overrides, const CL
   if (overrides.http.tls) options.http.tls = overrides.http.tls;
   options.stdio = overrides.stdio;
   options.metrics = config.server.metrics;
+  return options;
+}
 
-  // One outbound client for the process (identity provider, downstream APIs); it outlives the server.
-  deputy::net::HttpClient client;
-  if (config.auth.enabled) {
-    options.mcp.authenticator = std::make_shared<deputy::auth::TokenValidator>(
-        config.auth.validator, key_fetcher(config.auth.validator, client));
-    options.mcp.resource_metadata = {.resource = config.server.public_url,
-                                     .authorization_servers = config.auth.authorization_servers,
-                                     .scopes_supported = config.auth.scopes_supported,
-                                     .resource_name = "deputy"};
-    if (!config.auth.scopes_supported.empty()) options.mcp.challenge_scope = config.auth.scopes_supported.front();
-  } else {
-    spdlog::warn("authentication is off: every caller is anonymous and sees only tools that ask for no role");
+int serve(const std::string& config_path, const deputy::RunOptions& overrides, const CLI::App& command) {
+  const auto config = deputy::config::load(config_path, deputy::config::process_environment());
+  return deputy::serve(config, run_options(config, overrides, command));
+}
+
+struct DevArguments {
+  std::string audit_file;
+  bool audit_stdout = false;
+  bool no_cache = false;
+};
+
+/// `deputy dev`: the development identity provider and dev Graph on their ports, and the MCP server set up
+/// like the seed's against them, in one process, until SIGINT/SIGTERM.
+int run_dev(deputy::devidp::IdpOptions idp_options, const deputy::RunOptions& overrides, const CLI::App& command,
+            const DevArguments& arguments) {
+  deputy::devidp::IdpServer idp(std::move(idp_options));
+  if (auto listening = idp.listen(); !listening) {
+    std::fprintf(stderr, "deputy dev: %s\n", listening.error().c_str());
+    return 1;
   }
-  deputy::mcp::DispatcherOptions dispatch;
-  dispatch.policy = deputy::authz::Policy(config.authz);
-  deputy::Server server({.name = "deputy", .version = "0.1.0"}, std::move(dispatch));
-  // Until the seed's tools arrive, `deputy serve` offers the echo tool of examples/hello.
-  server.tool({.name = "echo",
-               .description = "Echoes the message back",
-               .input_schema = {{"type", "object"},
-                                {"properties", {{"message", {{"type", "string"}}}}},
-                                {"required", {"message"}}},
-               .tags = {"read"}},
-              [](const deputy::json::object& args, deputy::RequestContext&) -> deputy::Task<deputy::ToolResult> {
-                co_return deputy::ToolResult::text(args.at("message").as_string());
-              });
-  deputy::tools::add_seed_tools(server);
-  return server.run(options);
+  auto config = deputy::dev_config(idp);
+  config.audit.file = arguments.audit_file;
+  config.audit.to_stdout = arguments.audit_stdout;
+  config.exchange.cache = !arguments.no_cache;
+  auto options = run_options(config, overrides, command);
+  if (command.count("--port") == 0U) options.http.port = deputy::kDevMcpPort;
+  std::fputs(idp.describe().c_str(), stderr);
+  std::fprintf(stderr, "dev graph:  %s/v1.0\n", idp.graph_url().c_str());
+  std::thread provider([&idp] { idp.run(); });
+  const int code = deputy::serve(config, options);
+  idp.stop();
+  provider.join();
+  return code;
 }
 
 /// `deputy idp`: the development identity provider alone, until SIGINT/SIGTERM.
@@ -160,6 +159,23 @@ int main(int argc, char** argv) {
           ->capture_default_str();
   idp_command->require_subcommand(0, 1);
 
+  deputy::devidp::IdpOptions dev_idp;
+  deputy::RunOptions dev_options;
+  DevArguments dev_arguments;
+  std::string dev_state;
+  auto* dev_command = app.add_subcommand(
+      "dev", "Run the development stack: identity provider, dev Graph and the MCP server, set up like the seed");
+  deputy::add_run_options(*dev_command, dev_options);
+  dev_command->add_option("--idp-port", dev_idp.port, "HTTPS port of the identity provider (0: any free port)")
+      ->capture_default_str();
+  dev_command->add_option("--graph-port", dev_idp.graph_port, "HTTPS port of the dev Graph (0: any free port)");
+  dev_command->add_option("--directory", dev_idp.directory_file, "Directory YAML (default: built in)");
+  dev_command->add_option("--state", dev_state, "State directory (default: ~/.local/state/deputy/dev)");
+  dev_command->add_option("--audit-file", dev_arguments.audit_file, "Write the audit trail to this file");
+  dev_command->add_flag("--audit-stdout", dev_arguments.audit_stdout, "Write the audit trail to stdout");
+  dev_command->add_flag("--no-token-cache", dev_arguments.no_cache,
+                        "Exchange the user's token at every tool call (the seed's advice) instead of caching");
+
   MintArguments mint_arguments;
   auto* mint_command = idp_command->add_subcommand(
       "mint-token", "Print a user's access token as the token endpoint issues it (tests, demos)");
@@ -190,6 +206,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (serve_command->parsed()) return serve(serve_config, serve_options, *serve_command);
+    if (dev_command->parsed()) {
+      dev_idp.state_dir = dev_state;
+      return run_dev(std::move(dev_idp), dev_options, *dev_command, dev_arguments);
+    }
     if (mint_command->parsed()) {
       if (mint_arguments.state_dir.empty()) mint_arguments.state_dir = idp_state;
       if (mint_arguments.directory_file.empty()) mint_arguments.directory_file = idp_options.directory_file;

@@ -169,7 +169,7 @@ int Server::run(const RunOptions& options) {
     impl_->http_transport = std::make_unique<transport::StreamableHttp>(impl_->dispatcher, mcp_options);
   }
   auto& transport = *impl_->http_transport;
-  serve(server, transport, url);
+  serve(server, transport, url, options.on_listening);
   {
     std::lock_guard lock(impl_->mutex);
     // Sessions hold channels on the workers' contexts: they end while those contexts still exist.
@@ -180,7 +180,8 @@ int Server::run(const RunOptions& options) {
   return 0;
 }
 
-void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport, const std::string& url) {
+void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport, const std::string& url,
+                   const std::function<void(const std::string&)>& on_listening) {
   // The signal set and the sweeper live on the server's first worker: they must go before it does.
   asio::signal_set signals(server.executor(), SIGINT, SIGTERM);
   asio::steady_timer sweeper(server.executor());
@@ -214,6 +215,7 @@ void Server::serve(net::HttpServer& server, transport::StreamableHttp& transport
 
   std::fprintf(stderr, "listening on %s\n", url.c_str());
   std::fflush(stderr);
+  if (on_listening) on_listening(url);
   server.run();
   std::lock_guard lock(impl_->mutex);
   impl_->shutdown = nullptr;

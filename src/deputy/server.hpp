@@ -17,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -50,6 +51,8 @@ struct RunOptions {
   /// Serve /metrics; unset: only when bound to loopback (its reason labels are for operators, not for
   /// whoever probes the server with forged tokens).
   std::optional<bool> metrics;
+  /// Called once the server listens, with its MCP URL (tests serving on port 0 learn the port here).
+  std::function<void(const std::string& url)> on_listening;
 };
 
 class Server {
@@ -79,7 +82,8 @@ class Server {
   [[nodiscard]] mcp::Registry& registry();
 
  private:
-  void serve(net::HttpServer& server, transport::StreamableHttp& transport, const std::string& url);
+  void serve(net::HttpServer& server, transport::StreamableHttp& transport, const std::string& url,
+             const std::function<void(const std::string&)>& on_listening);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -49,12 +49,12 @@ const F = {
     },
     // What each user may see in tools/list.
     expectedTools: {
-        alice: ['echo', 'test_write_tool'],
-        bob: ['echo'],
-        carol: ['echo', 'test_write_tool'],
+        alice: ['test_write_tool', 'whoami'],
+        bob: ['whoami'],
+        carol: ['test_write_tool', 'whoami'],
         dave: [],
     },
-    echoTool: 'echo',
+    readTool: 'whoami', // a read-tagged tool; it reaches Graph, for which this suite configures no credential
     writeTool: 'test_write_tool',
     writeText: 'This is a write test tool response',
     // The suite with a configured public URL (deputy behind a TLS-terminating proxy).
@@ -402,23 +402,22 @@ describe('deputy serve with Entra-style tokens: the SDK client', () => {
         assert.equal(withBadArgs.message, denied.message);
     });
 
-    test("dave (no roles) gets 'Unknown tool' for echo", async () => {
+    test("dave (no roles) gets 'Unknown tool' for whoami", async () => {
         const { client } = await connectUser('dave');
-        await assert.rejects(client.callTool({ name: F.echoTool, arguments: { message: 'hi' } }), (err) => {
+        await assert.rejects(client.callTool({ name: F.readTool, arguments: {} }), (err) => {
             assert.ok(err instanceof McpError);
             assert.equal(err.code, ErrorCode.InvalidParams);
-            assert.match(err.message, /Unknown tool: echo\b/);
+            assert.match(err.message, /Unknown tool: whoami\b/);
             return true;
         });
     });
 
     for (const user of ['alice', 'bob', 'carol']) {
-        test(`${user} calls echo`, async () => {
+        test(`${user} calls whoami and is told the server has no credential for Graph`, async () => {
             const { client } = await connectUser(user);
-            const message = `hello from ${user}`;
-            const result = await client.callTool({ name: F.echoTool, arguments: { message } });
-            assert.notEqual(result.isError, true, JSON.stringify(result));
-            assert.equal(textOf(result), message);
+            const result = await client.callTool({ name: F.readTool, arguments: {} });
+            assert.equal(result.isError, true, JSON.stringify(result));
+            assert.match(textOf(result), /no credential to obtain access to Microsoft Graph/);
         });
     }
 

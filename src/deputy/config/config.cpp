@@ -166,20 +166,25 @@ Environment process_environment(const std::string& dotenv_path) {
 }
 
 Config load(const std::string& path, const Environment& environment) {
+  if (path.empty()) return parse("", "(no file)", environment);
+  std::ifstream file(path);
+  if (!file) throw ConfigError(path + ": cannot be read");
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse(text.str(), path, environment);
+}
+
+Config parse(std::string_view text, std::string source_name, const Environment& environment) {
   Config config;
-  config.source = path.empty() ? "(no file)" : path;
+  config.source = std::move(source_name);
   const std::string& source = config.source;
   YAML::Node root;
-  if (!path.empty()) {
-    try {
-      root = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-      throw ConfigError(path + ": cannot be read");
-    } catch (const YAML::Exception& e) {
-      throw ConfigError(fmt::format("{}: line {}: {}", path, e.mark.line + 1, e.msg));
-    }
-    if (root && !root.IsNull() && !root.IsMap()) throw ConfigError(path + ": must be a mapping");
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: line {}: {}", source, e.mark.line + 1, e.msg));
   }
+  if (root && !root.IsNull() && !root.IsMap()) throw ConfigError(source + ": must be a mapping");
   Section top(source, "", root, {"server", "auth", "authz", "exchange", "outbound", "graph", "tools", "audit"});
 
   Section server(source, "server", top.child("server"),
@@ -309,6 +314,36 @@ std::string describe(const Config& config) {
     for (const auto& tool : grant.tools) entries.push_back(tool);
     out += fmt::format("  role {}: {}\n", grant.role, list(entries));
   }
+  const auto& x = config.exchange;
+  out += fmt::format("exchange:\n  protocol: {}\n  token_endpoint: {}\n  client_id: {}\n", x.protocol,
+                     x.token_endpoint.empty() ? "-" : x.token_endpoint, x.client_id.empty() ? "-" : x.client_id);
+  // Where the credential comes from, never its value.
+  std::string credential = "none (tools that call downstream APIs answer that access cannot be obtained)";
+  if (!x.client_secret.empty()) {
+    credential = x.client_secret_env.empty() ? "client secret from OBO_CLIENT_SECRET (redacted)"
+                                             : "client secret from " + x.client_secret_env + " (redacted)";
+  } else if (!x.client_secret_file.empty()) {
+    credential = "client secret from file " + x.client_secret_file;
+  } else if (!x.certificate_file.empty()) {
+    credential = "certificate " + x.certificate_file + " with key " + x.private_key_file;
+  } else if (!x.federated_token_file.empty()) {
+    credential = "federated token file " + x.federated_token_file;
+  }
+  out += fmt::format("  credential: {}\n  cache: {}\n  cache_margin_seconds: {}\n", credential, x.cache,
+                     x.cache_margin.count());
+  out += fmt::format("outbound:\n  ca_file: {}\n  timeout_ms: {}\n", config.outbound.ca_file.empty() ? "-" : config.outbound.ca_file,
+                     config.outbound.timeout.count());
+  out += fmt::format("graph:\n  base_url: {}\n  sharepoint_host: {}\n  scopes: {}\n", config.graph.base_url,
+                     config.graph.sharepoint_host.empty() ? "- (check_sharepoint_site_access is not offered)"
+                                                          : config.graph.sharepoint_host,
+                     list(config.graph.scopes));
+  out += fmt::format("tools: {}\n", config.tools.size());
+  for (const auto& tool : config.tools) {
+    out += fmt::format("  {}: {} {} scopes {} roles {}\n", tool.name, tool.method, tool.url, list(tool.scopes),
+                       list(tool.required_roles));
+  }
+  out += fmt::format("audit:\n  stdout: {}\n  file: {}\n  fsync: {}\n", config.audit.to_stdout,
+                     config.audit.file.empty() ? "-" : config.audit.file, config.audit.fsync);
   return out;
 }
 

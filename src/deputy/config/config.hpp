@@ -150,6 +150,8 @@ using Environment = std::function<std::optional<std::string>(std::string_view na
 
 /// Loads `path` (may be empty: defaults and environment only). Throws ConfigError.
 [[nodiscard]] Config load(const std::string& path, const Environment& environment);
+/// As load(), from YAML text; `source` names it in errors.
+[[nodiscard]] Config parse(std::string_view text, std::string source, const Environment& environment);
 
 /// The effective settings, as `deputy check-config` prints them; secrets redacted.
 [[nodiscard]] std::string describe(const Config& config);

@@ -145,7 +145,7 @@ asio::awaitable<Dispatcher::Result> Dispatcher::route(Session& session, const Me
   if (method == "tools/call") co_return co_await call_tool(params, context);
   if (method == "tools/list" || method == "resources/list" || method == "resources/templates/list" ||
       method == "prompts/list") {
-    co_return list(method, params, context.principal());
+    co_return list(method, params, context);
   }
   if (method == "ping") co_return json::object();
   if (method == "resources/read") co_return co_await read_resource(params, context);
@@ -211,8 +211,21 @@ authz::Decision Dispatcher::authorize(const auth::Principal* principal, const au
   return decision;
 }
 
+template <typename Build>
+void Dispatcher::audit(const RequestContext& context, Build build) const {
+  if (!options_.audit) return;
+  const auto& id = context.request_id();
+  const std::string request_id = id.is_string() ? std::string(id.get_string()) : json::serialize(id);
+  const audit::Context where{.time = options_.now(),
+                             .request_id = request_id,
+                             .session = context.session().id(),
+                             .principal = context.principal()};
+  options_.audit->record(build(where));
+}
+
 Dispatcher::Result Dispatcher::list(std::string_view method, const json::object& params,
-                                    const auth::Principal* principal) const {
+                                    RequestContext& context) const {
+  const auth::Principal* principal = context.principal();
   auto offset = parse_cursor(params);
   if (!offset) return std::unexpected(invalid_params("Invalid params: invalid cursor"));
   auto catalog = registry_.snapshot();
@@ -221,7 +234,12 @@ Dispatcher::Result Dispatcher::list(std::string_view method, const json::object&
   auto visible = [&](const auto& entry) {
     return policy.check(principal, item_of(entry.spec.name, entry.spec)).allowed;
   };
-  if (method == "tools/list") return page(catalog->tools, "tools", *offset, options_.page_size, visible);
+  if (method == "tools/list") {
+    json::object answer = page(catalog->tools, "tools", *offset, options_.page_size, visible);
+    const auto count = answer.at("tools").as_array().size();
+    audit(context, [&](const audit::Context& where) { return audit::tools_listed(where, count); });
+    return answer;
+  }
   if (method == "resources/list") {
     return page(catalog->resources, "resources", *offset, options_.page_size, visible);
   }
@@ -236,8 +254,14 @@ asio::awaitable<Dispatcher::Result> Dispatcher::call_tool(const json::object& pa
   if (!name) co_return std::unexpected(invalid_params("Invalid params: name is required"));
   auto catalog = registry_.snapshot();  // keeps the tool alive while its handler runs
   const Tool* tool = catalog->find_tool(*name);
-  if (tool == nullptr) co_return std::unexpected(invalid_params("Unknown tool: " + std::string(*name)));
-  if (!authorize(context.principal(), item_of(tool->spec.name, tool->spec))) {
+  if (tool == nullptr) {
+    audit(context, [&](const audit::Context& where) { return audit::tool_denied(where, *name, "unknown_tool"); });
+    co_return std::unexpected(invalid_params("Unknown tool: " + std::string(*name)));
+  }
+  if (const auto decision = authorize(context.principal(), item_of(tool->spec.name, tool->spec)); !decision) {
+    audit(context, [&](const audit::Context& where) {
+      return audit::tool_denied(where, tool->spec.name, authz::to_string(decision.reason));
+    });
     // A tool the caller may not use answers like one that does not exist, unless configured to explain.
     if (!options_.policy.explain_denials()) {
       co_return std::unexpected(invalid_params("Unknown tool: " + std::string(*name)));
@@ -255,7 +279,16 @@ asio::awaitable<Dispatcher::Result> Dispatcher::call_tool(const json::object& pa
         invalid_params("Invalid arguments for tool " + tool->spec.name + ": " + where + " " + violation->message));
   }
 
+  audit(context, [&](const audit::Context& where) {
+    return audit::tool_called(where, tool->spec.name, arguments->get_object());
+  });
+  const auto started = std::chrono::steady_clock::now();
   ToolResult result = co_await tool->handler(arguments->get_object(), context);
+  audit(context, [&](const audit::Context& where) {
+    return audit::tool_result(where, tool->spec.name, result.is_error,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                    started));
+  });
   if (tool->output && !result.is_error) {
     // A declared output schema is a promise to the client; breaking it is this server's bug.
     if (!result.structured_content) {

@@ -2,6 +2,7 @@
 // JSON-RPC dispatch for one MCP server: lifecycle, tools, resources, prompts, logging, completion.
 // Pure protocol: it sees messages, a session and an outbound channel, never HTTP or a socket.
 
+#include "deputy/audit/trail.hpp"
 #include "deputy/authz/policy.hpp"
 #include "deputy/mcp/jsonrpc.hpp"
 #include "deputy/mcp/outbound.hpp"
@@ -11,6 +12,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +35,9 @@ struct DispatcherOptions {
   std::size_t page_size = kDefaultPageSize;
   /// Who may see and call what (Tier 1). The default allows everything that asks for no role.
   authz::Policy policy;
+  /// Where tools_listed, tool_denied, tool_called and tool_result records go; null: nowhere.
+  std::shared_ptr<audit::Trail> audit;
+  std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
 };
 
 class Dispatcher {
@@ -63,8 +70,10 @@ class Dispatcher {
   boost::asio::awaitable<Result> read_resource(const json::object& params, RequestContext& context) const;
   boost::asio::awaitable<Result> get_prompt(const json::object& params, RequestContext& context) const;
   [[nodiscard]] Result complete(const json::object& params, const auth::Principal* principal) const;
-  [[nodiscard]] Result list(std::string_view method, const json::object& params,
-                            const auth::Principal* principal) const;
+  [[nodiscard]] Result list(std::string_view method, const json::object& params, RequestContext& context) const;
+  /// An audit record for this request, when there is a trail.
+  template <typename Build>
+  void audit(const RequestContext& context, Build build) const;
   /// Tier 1 for one item; counts the decision.
   [[nodiscard]] authz::Decision authorize(const auth::Principal* principal, const authz::Item& item) const;
 

@@ -1,5 +1,7 @@
 #include "deputy/transport/streamable_http.hpp"
 
+#include "deputy/audit/record.hpp"
+
 #include "deputy/audit/metrics.hpp"
 #include "deputy/transport/event_log.hpp"
 #include "deputy/transport/sse.hpp"
@@ -376,7 +378,13 @@ asio::awaitable<std::expected<std::shared_ptr<const auth::Principal>, auth::Erro
     result = co_await options_.authenticator->authenticate(*token);
   }
   counters[result ? 0 : static_cast<std::size_t>(result.error()) + 1]->add();
-  if (!result) spdlog::info("authentication refused: {}", auth::to_string(result.error()));
+  if (!result) {
+    spdlog::info("authentication refused: {}", auth::to_string(result.error()));
+    if (options_.audit) {
+      options_.audit->record(audit::authn_failed({.time = std::chrono::system_clock::now(), .session = headers.session_id},
+                                                 result.error()));
+    }
+  }
   co_return result;
 }
 

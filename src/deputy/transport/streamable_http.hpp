@@ -2,6 +2,7 @@
 // MCP's Streamable HTTP transport (2025-03-26 and later): POST, GET and DELETE on one endpoint,
 // answers as JSON or as server-sent events, sessions by `Mcp-Session-Id`, and the DNS-rebinding checks.
 
+#include "deputy/audit/trail.hpp"
 #include "deputy/auth/bearer.hpp"
 #include "deputy/mcp/dispatcher.hpp"
 #include "deputy/net/http_server.hpp"
@@ -37,6 +38,8 @@ struct StreamableHttpOptions {
   /// What challenges point at (RFC 9728) and the scope they ask for.
   auth::ResourceMetadata resource_metadata;
   std::string challenge_scope;
+  /// Where authn_failed records go; null: nowhere.
+  std::shared_ptr<audit::Trail> audit;
 };
 
 class StreamableHttp {
