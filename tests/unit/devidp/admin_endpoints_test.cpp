@@ -21,21 +21,15 @@ constexpr std::string_view kGraphDefault = "https://graph.microsoft.com/.default
 const std::string kServerDefault = "api://" + std::string(kServerId) + "/.default";
 
 Fields obo(std::string assertion) {
-  return {{"grant_type", std::string(kJwtBearerGrant)},
-          {"client_id", std::string(kServerId)},
-          {"client_secret", std::string(kServerSecret)},
-          {"assertion", std::move(assertion)},
-          {"scope", std::string(kGraphDefault)},
-          {"requested_token_use", "on_behalf_of"}};
+  return {{"grant_type", std::string(kJwtBearerGrant)},  {"client_id", std::string(kServerId)},
+          {"client_secret", std::string(kServerSecret)}, {"assertion", std::move(assertion)},
+          {"scope", std::string(kGraphDefault)},         {"requested_token_use", "on_behalf_of"}};
 }
 
 Fields exchange_form(std::string subject) {
-  return {{"grant_type", std::string(kTokenExchangeGrant)},
-          {"client_id", std::string(kServerId)},
-          {"client_secret", std::string(kServerSecret)},
-          {"subject_token", std::move(subject)},
-          {"subject_token_type", std::string(kAccessTokenType)},
-          {"scope", std::string(kGraphDefault)}};
+  return {{"grant_type", std::string(kTokenExchangeGrant)},      {"client_id", std::string(kServerId)},
+          {"client_secret", std::string(kServerSecret)},         {"subject_token", std::move(subject)},
+          {"subject_token_type", std::string(kAccessTokenType)}, {"scope", std::string(kGraphDefault)}};
 }
 
 Fields client_credentials() {
@@ -54,7 +48,8 @@ class Admin : public ::testing::Test {
   }
   std::vector<std::string> published_kids() const {
     std::vector<std::string> out;
-    const auto jwks = idp.provider().keys().jwks("x");  // named: a range-for over a temporary's member dangles
+    const auto jwks =
+        idp.provider().keys().jwks("x");  // named: a range-for over a temporary's member dangles
     for (const auto& key : jwks.at("keys").as_array()) {
       out.emplace_back(key.at("kid").as_string());
     }
@@ -97,7 +92,8 @@ TEST_F(Admin, StatsCountIssuedTokensByGrantAndByClientAndUser) {
   EXPECT_EQ(body.at("refused").at("consent_required"), 1);
   bool found = false;
   for (const auto& entry : body.at("by_client_user").as_array()) {
-    if (entry.at("grant") == "on_behalf_of" && entry.at("client") == "server" && entry.at("user") == "alice") {
+    if (entry.at("grant") == "on_behalf_of" && entry.at("client") == "server" &&
+        entry.at("user") == "alice") {
       EXPECT_EQ(entry.at("count"), 2);
       found = true;
     }
@@ -157,8 +153,10 @@ TEST_F(Admin, ARotationThatCannotMakeAKeyChangesNothing) {
 }
 
 TEST_F(Admin, TheHooksAreOnlyForAdminCallersAndOnlyWithTheirMethods) {
-  for (auto [method, path] : std::vector<std::pair<http::verb, std::string_view>>{
-           {http::verb::get, "/_dev/stats"}, {http::verb::post, "/_dev/keys/rotate"}, {http::verb::delete_, "/_dev/stats"}}) {
+  for (auto [method, path] :
+       std::vector<std::pair<http::verb, std::string_view>>{{http::verb::get, "/_dev/stats"},
+                                                            {http::verb::post, "/_dev/keys/rotate"},
+                                                            {http::verb::delete_, "/_dev/stats"}}) {
     EXPECT_EQ(route(idp.provider(), method, path, "", "", "").status, 404U) << path;
   }
   EXPECT_EQ(idp.rotations(), 0U);
@@ -174,10 +172,10 @@ TEST(AdminAllowed, LoopbackListenerNoOriginAndALoopbackHost) {
   EXPECT_TRUE(admin_allowed(true, "", "[::1]:8444"));
   EXPECT_TRUE(admin_allowed(true, "", "127.0.0.1"));
   EXPECT_TRUE(admin_allowed(true, "", "127.1.2.3:1"));
-  EXPECT_FALSE(admin_allowed(false, "", "127.0.0.1:8443"));                 // a listener others reach
+  EXPECT_FALSE(admin_allowed(false, "", "127.0.0.1:8443"));                     // a listener others reach
   EXPECT_FALSE(admin_allowed(true, "https://evil.example", "127.0.0.1:8443"));  // a web page's request
   EXPECT_FALSE(admin_allowed(true, "null", "127.0.0.1:8443"));
-  EXPECT_FALSE(admin_allowed(true, "", "evil.example:8443"));               // DNS rebinding
+  EXPECT_FALSE(admin_allowed(true, "", "evil.example:8443"));  // DNS rebinding
   EXPECT_FALSE(admin_allowed(true, "", "localhost.evil.example"));
   EXPECT_FALSE(admin_allowed(true, "", ""));
   EXPECT_TRUE(is_loopback_host("::1"));
@@ -209,7 +207,8 @@ TEST_F(Admin, RotationWhileOtherThreadsIssueAndVerifyIsConsistent) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(idp.provider().keys().current()->number, 6U);
   // After the last rotation, a fresh token verifies.
-  EXPECT_TRUE(idp.provider().validate_assertion(*idp.provider().directory().find_app("server"), idp.mint("alice")));
+  EXPECT_TRUE(
+      idp.provider().validate_assertion(*idp.provider().directory().find_app("server"), idp.mint("alice")));
 }
 
 }  // namespace
