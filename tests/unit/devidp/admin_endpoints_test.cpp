@@ -105,6 +105,49 @@ TEST_F(Admin, StatsCountIssuedTokensByGrantAndByClientAndUser) {
   EXPECT_EQ(idp.provider().stats().snapshot().total(), 0U);
 }
 
+TEST_F(Admin, StatsCountCodeAndRefreshGrantsForTheUserTheyIssuedFor) {
+  const auto* alice = idp.provider().directory().find_user("alice");
+  const std::string code = idp.provider().grants().issue_code(
+      {.client_id = std::string(kClientId),
+       .redirect_uri = "http://localhost:8100/auth/callback",
+       .user_oid = alice->object_id,
+       .scope = "openid api://" + std::string(kServerId) + "/access_as_user",
+       .amr = {"pwd"},
+       .expires_at = idp.now() + std::chrono::minutes(5)},
+      idp.provider().random(), idp.now());
+  ASSERT_EQ(idp.post({{"grant_type", "authorization_code"},
+                      {"client_id", std::string(kClientId)},
+                      {"client_secret", std::string(kClientSecret)},
+                      {"code", code},
+                      {"redirect_uri", "http://localhost:8100/auth/callback"}})
+                .status,
+            200U);
+  const std::string refresh = idp.provider().grants().issue_refresh_token(
+      {.client_id = std::string(kClientId), .user_oid = alice->object_id, .amr = {"pwd"},
+       .expires_at = idp.now() + std::chrono::hours(1)},
+      idp.provider().random(), idp.now());
+  ASSERT_EQ(idp.post({{"grant_type", "refresh_token"},
+                      {"client_id", std::string(kClientId)},
+                      {"client_secret", std::string(kClientSecret)},
+                      {"refresh_token", refresh},
+                      {"scope", "api://" + std::string(kServerId) + "/access_as_user"}})
+                .status,
+            200U);
+  const auto stats = idp.provider().stats().snapshot();
+  EXPECT_EQ(stats.count(GrantType::kAuthorizationCode, "client", "alice"), 1U);
+  EXPECT_EQ(stats.count(GrantType::kRefreshToken, "client", "alice"), 1U);
+  // A refused redemption is counted as a refusal, not an issuance.
+  ASSERT_EQ(idp.post({{"grant_type", "refresh_token"},
+                      {"client_id", std::string(kClientId)},
+                      {"client_secret", std::string(kClientSecret)},
+                      {"refresh_token", refresh},
+                      {"scope", "api://" + std::string(kServerId) + "/access_as_user"}})
+                .status,
+            400U);
+  EXPECT_EQ(idp.provider().stats().snapshot().count(GrantType::kRefreshToken), 1U);
+  EXPECT_EQ(idp.provider().stats().snapshot().refusals("refresh_token_revoked"), 1U);
+}
+
 TEST_F(Admin, RotationPutsANewKeyInChargeAndKeepsThePreviousPublished) {
   const auto original = idp.provider().keys().active().kid;
   const auto alice_before = idp.mint("alice");
