@@ -1,9 +1,12 @@
 // The development identity provider over real TLS on loopback, driven by deputy's own HTTP client trusting
 // the generated CA: discovery (with MSAL's double slash), the key set, client credentials and On-Behalf-Of,
-// Entra's errors on the wire, and a client that does not trust the CA.
+// Entra's errors on the wire, and a client that does not trust the CA; the dev Graph on its own listener
+// (On-Behalf-Of through the real token endpoint, then Graph with the result, its request log, a stop and a
+// restart on the same port), and the admin hooks (stats, key rotation).
 #include "deputy/auth/jwk.hpp"
 #include "deputy/devidp/idp_server.hpp"
 #include "deputy/devidp/form.hpp"
+#include "deputy/devidp/request_log.hpp"
 #include "deputy/net/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -80,6 +83,30 @@ class DevIdp : public ::testing::Test {
     request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
     request.headers.push_back({"client-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e"});
     return send(client, std::move(request));
+  }
+
+  static Result get(net::HttpClient& client, std::string url, std::string_view token = {},
+                    std::vector<net::ClientHeader> headers = {}) {
+    net::ClientRequest request;
+    request.url = std::move(url);
+    request.headers = std::move(headers);
+    if (!token.empty()) request.headers.push_back({"Authorization", "Bearer " + std::string(token)});
+    return send(client, std::move(request));
+  }
+  /// alice's (or another user's) Graph token, by On-Behalf-Of through the real token endpoint.
+  static std::string obo_graph_token(net::HttpClient& client, std::string_view user) {
+    auto assertion = server_->provider().mint_user_token(user);
+    EXPECT_TRUE(assertion);
+    auto obo = post_form(client, "/" + std::string(kTenant) + "/oauth2/v2.0/token",
+                         {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                          {"client_id", std::string(kServerId)},
+                          {"client_secret", "dev-server-secret-not-for-production"},
+                          {"assertion", assertion ? *assertion : std::string()},
+                          {"scope", "https://graph.microsoft.com/.default"},
+                          {"requested_token_use", "on_behalf_of"}});
+    EXPECT_TRUE(obo && obo->status == 200U) << (obo ? obo->body : net::to_string(obo.error()));
+    if (!obo || obo->status != 200U) return {};
+    return std::string(json::parse(obo->body).at("access_token").as_string());
   }
 
   static fs::path state_;
@@ -176,6 +203,129 @@ TEST_F(DevIdp, TheBoundUrlIsRecordedForMintToken) {
   EXPECT_NE(server_->describe().find("REQUESTS_CA_BUNDLE=" + (state_ / "ca.pem").string()), std::string::npos);
   EXPECT_EQ(server_->describe().find("dev-server-secret"), std::string::npos);
   EXPECT_EQ(server_->describe().find("dev-password"), std::string::npos);
+}
+
+constexpr std::string_view kSitePath = "/v1.0/sites/deputydev.sharepoint.com:/sites/test-site";
+
+TEST_F(DevIdp, OnBehalfOfThenGraphEnforcesEachUsersOwnAccessAndLogsTheTokens) {
+  net::HttpClient client(trusting());
+  ASSERT_FALSE(server_->graph_url().empty());
+  EXPECT_TRUE(server_->graph_url().starts_with("https://127.0.0.1:"));
+  EXPECT_NE(server_->graph_url(), server_->base_url());
+  ASSERT_NE(server_->graph(), nullptr);
+  auto cleared = send(client, {.method = boost::beast::http::verb::delete_, .url = server_->graph_url() + "/_dev/requests"});
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->status, 204U);
+
+  const auto alice = obo_graph_token(client, "alice");
+  const auto bob = obo_graph_token(client, "bob");
+  auto site = get(client, server_->graph_url() + std::string(kSitePath), alice);
+  ASSERT_TRUE(site) << net::to_string(site.error());
+  ASSERT_EQ(site->status, 200U) << site->body;
+  EXPECT_EQ(json::parse(site->body).at("displayName"), "Test Site");
+  auto me = get(client, server_->graph_url() + "/v1.0/me", alice);
+  ASSERT_TRUE(me);
+  EXPECT_EQ(json::parse(me->body).at("userPrincipalName"), "alice@deputy-dev.test");
+
+  auto denied = get(client, server_->graph_url() + std::string(kSitePath), bob);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403U);
+  EXPECT_EQ(json::parse(denied->body).at("error").at("code"), "accessDenied");
+
+  // alice's own MCP token, passed through by mistake instead of exchanged: refused with a challenge.
+  const auto mcp_token = server_->provider().mint_user_token("alice");
+  ASSERT_TRUE(mcp_token);
+  auto wrong = get(client, server_->graph_url() + std::string(kSitePath), *mcp_token);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401U);
+  ASSERT_TRUE(wrong->header("WWW-Authenticate"));
+  EXPECT_TRUE(wrong->header("WWW-Authenticate")->starts_with("Bearer "));
+
+  // The log over HTTP: four requests, each token by its hash and claims.
+  auto log = get(client, server_->graph_url() + "/_dev/requests");
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->status, 200U);
+  EXPECT_EQ(log->body.find(alice), std::string::npos);
+  const auto requests = json::parse(log->body).at("requests").as_array();
+  ASSERT_EQ(requests.size(), 4U) << log->body;
+  EXPECT_EQ(requests[0].at("status"), 200);
+  EXPECT_EQ(str(requests[0].at("token").at("sha256")), devidp::sha256_hex(alice));
+  EXPECT_EQ(requests[0].at("token").at("aud"), "https://graph.microsoft.com");
+  EXPECT_EQ(str(requests[0].at("token").at("appid")), kServerId);
+  EXPECT_EQ(requests[2].at("status"), 403);
+  EXPECT_EQ(str(requests[2].at("token").at("sha256")), devidp::sha256_hex(bob));
+  EXPECT_EQ(requests[3].at("status"), 401);
+  EXPECT_EQ(requests[3].at("reason"), "wrong_audience");
+  EXPECT_EQ(str(requests[3].at("token").at("aud")), kServerId);
+  // The same, in-process.
+  const auto entries = server_->graph()->log().entries();
+  ASSERT_EQ(entries.size(), 4U);
+  EXPECT_EQ(entries[1].path, "/v1.0/me");
+
+  // A web page's request (Origin) does not reach the hooks.
+  auto from_page = get(client, server_->graph_url() + "/_dev/requests", {}, {{"Origin", "https://evil.example"}});
+  ASSERT_TRUE(from_page);
+  EXPECT_EQ(from_page->status, 404U);
+}
+
+TEST_F(DevIdp, TheGraphServerStopsAndStartsAgainOnTheSamePort) {
+  net::HttpClient client(trusting());
+  const auto alice = obo_graph_token(client, "alice");
+  auto* graph = server_->graph_server();
+  ASSERT_NE(graph, nullptr);
+  const auto port = graph->port();
+  const auto url = server_->graph_url();
+  ASSERT_EQ(get(client, url + std::string(kSitePath), alice)->status, 200U);
+
+  graph->stop();
+  EXPECT_FALSE(graph->running());
+  auto down = get(client, url + std::string(kSitePath), alice);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error(), net::ClientError::connect_failed);
+  // The identity provider itself goes on serving.
+  auto keys = get(client, server_->base_url() + "/" + std::string(kTenant) + "/discovery/v2.0/keys");
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->status, 200U);
+
+  ASSERT_TRUE(graph->start());
+  EXPECT_EQ(graph->port(), port);
+  EXPECT_EQ(server_->graph_url(), url);
+  auto up = get(client, url + std::string(kSitePath), alice);
+  ASSERT_TRUE(up) << net::to_string(up.error());
+  EXPECT_EQ(up->status, 200U);
+}
+
+TEST_F(DevIdp, StatsCountTheGrantsAndRotationChangesTheSignerOverTheWire) {
+  net::HttpClient client(trusting());
+  auto reset = send(client, {.method = boost::beast::http::verb::delete_, .url = url("/_dev/stats")});
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->status, 204U);
+  (void)obo_graph_token(client, "alice");
+  (void)obo_graph_token(client, "alice");
+  auto stats = get(client, url("/_dev/stats"));
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->status, 200U);
+  const auto body = json::parse(stats->body).as_object();
+  EXPECT_EQ(body.at("issued").at("on_behalf_of"), 2);
+  EXPECT_EQ(server_->provider().stats().snapshot().count(devidp::GrantType::kOnBehalfOf, "server", "alice"), 2U);
+
+  const std::string before(body.at("signing_keys").at("active_kid").as_string());
+  auto rotated = send(client, {.method = boost::beast::http::verb::post, .url = url("/_dev/keys/rotate")});
+  ASSERT_TRUE(rotated);
+  ASSERT_EQ(rotated->status, 200U) << rotated->body;
+  const auto after = json::parse(rotated->body).as_object();
+  EXPECT_NE(str(after.at("active_kid")), before);
+  EXPECT_EQ(after.at("published_kids").as_array().at(1), before.c_str());
+  auto keys = get(client, url("/" + std::string(kTenant) + "/discovery/v2.0/keys"));
+  ASSERT_TRUE(keys);
+  auto set = auth::parse_jwks(keys->body);
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->size(), 2U);
+  EXPECT_TRUE(set->find(after.at("active_kid").as_string()));
+  EXPECT_TRUE(set->find(before));
+  // The Graph follows: a token of the new key is accepted.
+  const auto alice = obo_graph_token(client, "alice");
+  EXPECT_EQ(get(client, server_->graph_url() + std::string(kSitePath), alice)->status, 200U);
 }
 
 }  // namespace

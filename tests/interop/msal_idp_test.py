@@ -6,7 +6,9 @@ ConfidentialClientApplication with instance_discovery=False and authority https:
 client credentials; the authorization code flow with PKCE (the sign-in form posted as a browser would), the
 refresh token through acquire_token_silent; On-Behalf-Of with a secret and with a certificate; and the errors
 a middle tier must handle (claims challenge, forged, expired and misaddressed assertions, wrong secrets, a
-reused code, an unregistered redirect URI). Assertions for the OBO checks come from `deputy idp mint-token`,
+reused code, an unregistered redirect URI); then the chain's last hop: the OBO result presented to the dev Graph
+(`graph on URL`), which serves alice's site to alice and refuses bob, and records the token by its hash.
+Assertions for the OBO checks come from `deputy idp mint-token`,
 which signs exactly as the token endpoint does, so that each user's case needs no sign-in.
 
 Run: /usr/bin/python3 tests/interop/msal_idp_test.py [path/to/deputy]   (default: build/release/deputy)
@@ -104,6 +106,7 @@ class Idp:
             [DEPUTY, "idp", "--state", state, "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.url = None
+        self.graph = None
         deadline = time.time() + 60
         lines = []
         while time.time() < deadline:
@@ -111,6 +114,8 @@ class Idp:
             if not line:
                 break
             lines.append(line)
+            if line.startswith("graph on "):
+                self.graph = line.split()[2].rstrip("/")
             if line.startswith("listening on "):
                 self.url = line.split()[2].rstrip("/")
                 break
@@ -206,12 +211,44 @@ def main(idp):
           "access_token" in result and claims_of(result["access_token"]).get("scp") == "User.Read", result)
 
     result = server.acquire_token_on_behalf_of(idp.mint("bob"), GRAPH_DEFAULT)
-    check("OBO for bob with .default: a Graph token (the tenant-wide consent covers him)",
+    check("OBO for bob with .default: a Graph token (his consent covers him)",
           "access_token" in result and claims_of(result["access_token"]).get("upn") == "bob@deputy-dev.test", result)
 
     result = server.acquire_token_on_behalf_of(idp.mint("bob"), ["https://graph.microsoft.com/Mail.Read"])
     check("OBO for a scope without consent: invalid_grant AADSTS65001",
           result.get("error") == "invalid_grant" and 65001 in result.get("error_codes", []), result)
+
+    result = server.acquire_token_on_behalf_of(idp.mint("dave"), GRAPH_DEFAULT)
+    check("OBO for dave, who never consented to Graph: invalid_grant AADSTS65001 consent_required",
+          result.get("error") == "invalid_grant" and 65001 in result.get("error_codes", [])
+          and result.get("suberror") == "consent_required", result)
+
+    # --- The last hop: the OBO result at the dev Graph
+    import hashlib
+    import requests
+    site = f"{idp.graph}/v1.0/sites/deputydev.sharepoint.com:/sites/test-site"
+    check("deputy idp prints the dev Graph's URL", idp.graph is not None and idp.graph.startswith("https://"), idp.graph)
+    requests.delete(f"{idp.graph}/_dev/requests", timeout=10)
+    alice_graph = server.acquire_token_on_behalf_of(idp.mint("alice"), GRAPH_DEFAULT).get("access_token", "")
+    answer = requests.get(site, headers={"Authorization": f"Bearer {alice_graph}"}, timeout=10)
+    check("OBO then Graph: alice reads test-site", answer.status_code == 200
+          and answer.json().get("displayName") == "Test Site", answer.text)
+    bob_graph = server.acquire_token_on_behalf_of(idp.mint("bob"), GRAPH_DEFAULT).get("access_token", "")
+    answer = requests.get(site, headers={"Authorization": f"Bearer {bob_graph}"}, timeout=10)
+    check("  bob is refused: 403 accessDenied", answer.status_code == 403
+          and answer.json().get("error", {}).get("code") == "accessDenied", answer.text)
+    answer = requests.get(site, headers={"Authorization": f"Bearer {alice}"}, timeout=10)
+    check("  alice's MCP token passed through: 401 with WWW-Authenticate", answer.status_code == 401
+          and answer.headers.get("WWW-Authenticate", "").startswith("Bearer "), answer.status_code)
+    log = requests.get(f"{idp.graph}/_dev/requests", timeout=10).json()["requests"]
+    check("  the Graph's log: the three requests, tokens by SHA-256 only",
+          [entry["status"] for entry in log] == [200, 403, 401]
+          and log[0]["token"]["sha256"] == hashlib.sha256(alice_graph.encode()).hexdigest()
+          and log[0]["token"]["appid"] == SERVER_ID and alice_graph not in json.dumps(log), log)
+    stats = requests.get(f"{idp.url}/_dev/stats", timeout=10).json()
+    check("  the provider's stats count alice's on-behalf-of tokens",
+          any(e["grant"] == "on_behalf_of" and e["client"] == "server" and e["user"] == "alice" and e["count"] >= 2
+              for e in stats["by_client_user"]), stats)
 
     # --- On-Behalf-Of with the certificate credential
     cert_app = app(idp, SERVER_ID, certificate_credential(idp))

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
+#include <iterator>
 
 namespace deputy::audit {
 
@@ -55,6 +55,11 @@ int utf8_sequence(std::string_view text) {
   return length;
 }
 
+/// Printable ASCII other than the two characters JSON escapes.
+constexpr bool is_plain(char c) {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 void append_quoted(std::string& out, std::string_view text) {
   out += '"';
   append_json_string_contents(out, text);
@@ -72,7 +77,8 @@ void append_string_field(std::string& out, std::string_view key, std::string_vie
   append_quoted(out, value);
 }
 
-void append_number_field(std::string& out, std::string_view key, std::int64_t value) {
+template <typename Integer>
+void append_number_field(std::string& out, std::string_view key, Integer value) {
   append_key(out, key);
   fmt::format_to(std::back_inserter(out), "{}", value);
 }
@@ -86,11 +92,7 @@ struct DetailsWriter {
   std::string& out;
 
   void operator()(const AuthnFailed& d) const { append_string_field(out, "reason", d.reason); }
-  void operator()(const ToolsListed& d) const {
-    append_number_field(out, "count",
-                        static_cast<std::int64_t>(
-                            std::min<std::uint64_t>(d.count, std::numeric_limits<std::int64_t>::max())));
-  }
+  void operator()(const ToolsListed& d) const { append_number_field(out, "count", d.count); }
   void operator()(const ToolDenied& d) const {
     append_string_field(out, "tool", d.tool);
     append_string_field(out, "reason", d.reason);
@@ -217,6 +219,22 @@ void append_canonical(std::string& out, const boost::json::value& value) {
   }
 }
 
+void append_time(std::string& out, std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const auto in_day = ms - day;
+  const auto hours = duration_cast<std::chrono::hours>(in_day);
+  const auto minutes = duration_cast<std::chrono::minutes>(in_day - hours);
+  const auto seconds = duration_cast<std::chrono::seconds>(in_day - hours - minutes);
+  const auto millis = in_day - hours - minutes - seconds;
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                 static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                 static_cast<unsigned>(date.day()), hours.count(), minutes.count(), seconds.count(),
+                 millis.count());
+}
+
 }  // namespace
 
 std::string_view to_string(Event event) {
@@ -287,6 +305,15 @@ Record tool_result(const Context& context, std::string_view tool, bool is_error,
 void append_json_string_contents(std::string& out, std::string_view text, std::size_t max_bytes) {
   std::size_t i = 0;
   while (i < text.size()) {
+    // The common case first: a run of printable ASCII that needs no escaping, copied at once.
+    std::size_t run = i;
+    const std::size_t run_end = std::min(text.size(), max_bytes);
+    while (run < run_end && is_plain(text[run])) ++run;
+    if (run > i) {
+      out.append(text.substr(i, run - i));
+      i = run;
+      continue;
+    }
     const int sequence = utf8_sequence(text.substr(i));
     const std::size_t length =
         sequence > 0 ? static_cast<std::size_t>(sequence) : static_cast<std::size_t>(-sequence);
@@ -340,25 +367,16 @@ void append_json_string_contents(std::string& out, std::string_view text, std::s
 }
 
 std::string format_time(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(time);
-  const auto day = floor<days>(ms);
-  const year_month_day date{day};
-  const auto in_day = ms - day;
-  const auto hours = duration_cast<std::chrono::hours>(in_day);
-  const auto minutes = duration_cast<std::chrono::minutes>(in_day - hours);
-  const auto seconds = duration_cast<std::chrono::seconds>(in_day - hours - minutes);
-  const auto millis = in_day - hours - minutes - seconds;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), hours.count(),
-                     minutes.count(), seconds.count(), millis.count());
+  std::string out;
+  append_time(out, time);
+  return out;
 }
 
 std::string encode(const Record& record) {
   std::string out;
   out.reserve(256);
   out += R"({"time":")";
-  out += format_time(record.time);
+  append_time(out, record.time);
   out += R"(","event":")";
   out += to_string(record.event());
   out += '"';

@@ -81,8 +81,12 @@ class FileSink final : public Sink {
     while (done < lines.size()) {
       const std::string_view rest = lines.substr(done);
       std::size_t chunk = rest.size();
-      // A line that was cut by a failed write is finished in the same file: a line never spans two files.
-      if (options_.max_bytes != 0 && !mid_line_) {
+      if (options_.max_bytes != 0 && mid_line_) {
+        // A line that a failed write cut is finished in the same file (a line never spans two files);
+        // the lines after it are measured again.
+        const std::size_t end = rest.find('\n');
+        chunk = end == std::string_view::npos ? rest.size() : end + 1;
+      } else if (options_.max_bytes != 0) {
         std::size_t fit = 0;  // whole lines of `rest` that still fit in this file
         while (fit < rest.size()) {
           const std::size_t end = rest.find('\n', fit);

@@ -17,7 +17,9 @@ HttpAnswer text(unsigned status, std::string body) {
 json::object keys_json(const KeyGeneration& generation) {
   json::array kids;
   for (const auto& key : generation.keys) kids.emplace_back(key.kid);
-  return {{"generation", generation.number}, {"active_kid", generation.keys.front().kid}, {"published_kids", kids}};
+  return {{"generation", generation.number},
+          {"active_kid", generation.keys.front().kid},
+          {"published_kids", kids}};
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 //   GET    /_dev/stats         tokens issued by grant type and by (grant, client, user), refusals by reason
 //                              (token_stats.hpp for the JSON), and the signing keys
 //   DELETE /_dev/stats         the counters back to zero
-//   POST   /_dev/keys/rotate   a new key signs from now on; the previous one stays published (signing_keys.hpp)
+//   POST   /_dev/keys/rotate   a new key signs from now on; the previous one stays published
+//   (signing_keys.hpp)
 // Nothing here reveals a secret: counters, key ids and public keys only.
 
 #include "deputy/devidp/identity_provider.hpp"

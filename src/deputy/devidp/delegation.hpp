@@ -19,23 +19,23 @@
 
 namespace deputy::devidp {
 
-/// The delegated scopes `client` gets for `user` on request.resource: with .default everything consented; named
-/// scopes each consented, or kConsentRequired (AADSTS65001). A condition demanding MFA that `amr` does not
-/// satisfy is kMfaRequired (AADSTS50076) with the claims challenge.
-[[nodiscard]] std::expected<std::vector<std::string>, Failure> delegated_scopes(const Directory& directory,
-                                                                                const Application& client,
-                                                                                const User& user,
-                                                                                const ScopeRequest& request,
-                                                                                const std::vector<std::string>& amr);
+/// The delegated scopes `client` gets for `user` on request.resource: with .default everything consented;
+/// named scopes each consented, or kConsentRequired (AADSTS65001). A condition demanding MFA that `amr` does
+/// not satisfy is kMfaRequired (AADSTS50076) with the claims challenge.
+[[nodiscard]] std::expected<std::vector<std::string>, Failure> delegated_scopes(
+    const Directory& directory, const Application& client, const User& user, const ScopeRequest& request,
+    const std::vector<std::string>& amr);
 
 /// The consent part alone (the authorize endpoint asks it before it signs the user in to no purpose).
 [[nodiscard]] std::expected<std::vector<std::string>, Failure> consented(const Directory& directory,
-                                                                         const Application& client, const User& user,
+                                                                         const Application& client,
+                                                                         const User& user,
                                                                          const ScopeRequest& request);
 
-/// The "scope" member of a token response: each granted scope prefixed by the resource's identifier (Entra leaves
-/// the OpenID Connect scopes out).
-[[nodiscard]] std::string granted_scope_string(const Application& resource, const std::vector<std::string>& scopes);
+/// The "scope" member of a token response: each granted scope prefixed by the resource's identifier (Entra
+/// leaves the OpenID Connect scopes out).
+[[nodiscard]] std::string granted_scope_string(const Application& resource,
+                                               const std::vector<std::string>& scopes);
 
 /// A user's token exchanged for one to another resource.
 struct Delegation {
@@ -52,12 +52,13 @@ struct Delegation {
 /// token. `request` must name a resource (kInvalidScope otherwise).
 [[nodiscard]] std::expected<Delegation, Failure> delegate(const IdentityProvider& provider,
                                                           const AuthenticatedClient& client,
-                                                          std::string_view assertion, const ScopeRequest& request);
+                                                          std::string_view assertion,
+                                                          const ScopeRequest& request);
 
 /// The success body: token_type, scope, expires_in, ext_expires_in, access_token; a refresh token when
 /// offline_access was asked for; client_info when the form says client_info=1.
 [[nodiscard]] boost::json::object delegation_response(const IdentityProvider& provider, const Form& form,
-                                                      const AuthenticatedClient& client, const ScopeRequest& request,
-                                                      Delegation delegation);
+                                                      const AuthenticatedClient& client,
+                                                      const ScopeRequest& request, Delegation delegation);
 
 }  // namespace deputy::devidp

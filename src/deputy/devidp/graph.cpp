@@ -1,14 +1,15 @@
 #include "deputy/devidp/graph.hpp"
 
+#include "deputy/audit/metrics.hpp"
 #include "deputy/auth/bearer.hpp"
 #include "deputy/devidp/directory_yaml.hpp"
 #include "deputy/devidp/scopes.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -32,10 +33,9 @@ constexpr std::string_view kUserContext = "https://graph.microsoft.com/v1.0/$met
 constexpr std::array<std::string_view, 4> kSiteReadPermissions{"Sites.Read.All", "Sites.ReadWrite.All",
                                                                "Sites.Manage.All", "Sites.FullControl.All"};
 /// The delegated permissions that let a user read their own profile.
-constexpr std::array<std::string_view, 7> kMeReadPermissions{"User.Read",          "User.ReadWrite",
-                                                             "User.ReadBasic.All", "User.Read.All",
-                                                             "User.ReadWrite.All", "Directory.Read.All",
-                                                             "Directory.ReadWrite.All"};
+constexpr std::array<std::string_view, 7> kMeReadPermissions{
+    "User.Read",          "User.ReadWrite",     "User.ReadBasic.All",     "User.Read.All",
+    "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"};
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::ranges::equal(a, b, [](unsigned char x, unsigned char y) {
@@ -92,7 +92,8 @@ Refusal token_refusal(auth::Error error) {
     case Error::kBadSignature:
     case Error::kAlgorithmNotAllowed:
     case Error::kUnsupportedCritical:
-      return {GraphError::kInvalidToken, "Access token validation failure. Signature validation failed.", reason};
+      return {GraphError::kInvalidToken, "Access token validation failure. Signature validation failed.",
+              reason};
     case Error::kTooLarge:
     case Error::kMalformed:
       return {GraphError::kInvalidToken, "IDX14100: JWT is not well formed.", reason};
@@ -116,7 +117,9 @@ json::object site_json(const Site& site) {
   return out;
 }
 
-json::value or_null(std::string_view text) { return text.empty() ? json::value(nullptr) : json::value(text); }
+json::value or_null(std::string_view text) {
+  return text.empty() ? json::value(nullptr) : json::value(text);
+}
 
 json::object user_json(const User& user) {
   // Graph's default /me properties; the dev directory knows a display name, split for given name and surname.
@@ -125,7 +128,8 @@ json::object user_json(const User& user) {
   out["@odata.context"] = kUserContext;
   out["businessPhones"] = json::array();
   out["displayName"] = user.display_name;
-  out["givenName"] = or_null(space == std::string::npos ? user.display_name : user.display_name.substr(0, space));
+  out["givenName"] =
+      or_null(space == std::string::npos ? user.display_name : user.display_name.substr(0, space));
   out["jobTitle"] = nullptr;
   out["mail"] = user.upn;
   out["mobilePhone"] = nullptr;
@@ -178,7 +182,8 @@ std::expected<json::object, Refusal> read_site(const Directory& directory, const
 
 std::expected<json::object, Refusal> read_me(const Directory& directory, const auth::Principal& caller) {
   if (caller.app_only) {
-    return refuse(GraphError::kDelegatedOnly, "/me request is only valid with delegated authentication flow.");
+    return refuse(GraphError::kDelegatedOnly,
+                  "/me request is only valid with delegated authentication flow.");
   }
   if (!holds_any(caller.scopes, kMeReadPermissions)) {
     return refuse(GraphError::kInsufficientScope, "Insufficient privileges to complete the operation.",
@@ -186,12 +191,26 @@ std::expected<json::object, Refusal> read_me(const Directory& directory, const a
   }
   const User* user = directory.find_user_by_oid(caller.object_id);
   if (user == nullptr) {
-    return refuse(GraphError::kUserNotFound,
-                  fmt::format("Resource '{}' does not exist or one of its queried reference-property objects are "
-                              "not present.",
-                              caller.object_id));
+    return refuse(
+        GraphError::kUserNotFound,
+        fmt::format("Resource '{}' does not exist or one of its queried reference-property objects are "
+                    "not present.",
+                    caller.object_id));
   }
   return user_json(*user);
+}
+
+auth::ValidatorOptions graph_validation(const Directory& directory, const GraphOptions& options) {
+  auth::ValidatorOptions validation;
+  // Graph's tokens are v1 (sts.windows.net); a v2 token for Graph is accepted as well, as Graph does.
+  validation.issuers = {fmt::format("https://sts.windows.net/{}/", directory.tenant.id),
+                        fmt::format("{}/{}/v2.0", options.idp_base_url, directory.tenant.id)};
+  validation.tenant_id = directory.tenant.id;
+  validation.audiences = {std::string(kGraphResource), std::string(kGraphResource) + "/",
+                          std::string(kGraphClientId)};
+  validation.leeway = options.leeway;
+  validation.allow_app_only = true;  // applications read sites with the Sites.Read.All role
+  return validation;
 }
 
 }  // namespace
@@ -208,35 +227,29 @@ const GraphErrorInfo& info(GraphError error) {
   static const GraphErrorInfo kUnknownSegment{400, "BadRequest", "unknown_segment"};
   static const GraphErrorInfo kMethodNotAllowed{405, "Request_BadRequest", "method_not_allowed"};
   switch (error) {
-    case GraphError::kNoToken: return kNoToken;
-    case GraphError::kInvalidToken: return kInvalidToken;
-    case GraphError::kExpiredToken: return kExpiredToken;
-    case GraphError::kInsufficientScope: return kInsufficientScope;
-    case GraphError::kAccessDenied: return kAccessDenied;
-    case GraphError::kSiteNotFound: return kSiteNotFound;
-    case GraphError::kUserNotFound: return kUserNotFound;
-    case GraphError::kDelegatedOnly: return kDelegatedOnly;
-    case GraphError::kUnknownSegment: return kUnknownSegment;
-    case GraphError::kMethodNotAllowed: return kMethodNotAllowed;
+    case GraphError::kNoToken:
+      return kNoToken;
+    case GraphError::kInvalidToken:
+      return kInvalidToken;
+    case GraphError::kExpiredToken:
+      return kExpiredToken;
+    case GraphError::kInsufficientScope:
+      return kInsufficientScope;
+    case GraphError::kAccessDenied:
+      return kAccessDenied;
+    case GraphError::kSiteNotFound:
+      return kSiteNotFound;
+    case GraphError::kUserNotFound:
+      return kUserNotFound;
+    case GraphError::kDelegatedOnly:
+      return kDelegatedOnly;
+    case GraphError::kUnknownSegment:
+      return kUnknownSegment;
+    case GraphError::kMethodNotAllowed:
+      return kMethodNotAllowed;
   }
   return kInvalidToken;
 }
-
-namespace {
-
-auth::ValidatorOptions graph_validation(const Directory& directory, const GraphOptions& options) {
-  auth::ValidatorOptions validation;
-  // Graph's tokens are v1 (sts.windows.net); a v2 token for Graph is accepted as well, as Graph does.
-  validation.issuers = {fmt::format("https://sts.windows.net/{}/", directory.tenant.id),
-                        fmt::format("{}/{}/v2.0", options.idp_base_url, directory.tenant.id)};
-  validation.tenant_id = directory.tenant.id;
-  validation.audiences = {std::string(kGraphResource), std::string(kGraphResource) + "/", std::string(kGraphClientId)};
-  validation.leeway = options.leeway;
-  validation.allow_app_only = true;  // applications read sites with the Sites.Read.All role
-  return validation;
-}
-
-}  // namespace
 
 DevGraph::DevGraph(const Directory& directory, const SigningKeys& keys, GraphOptions options)
     : directory_(directory),
@@ -257,7 +270,8 @@ HttpAnswer DevGraph::handle(const GraphRequest& request) const {
   const std::string path = parsed ? std::string(parsed->path()) : std::string(raw_path);
 
   if (path.starts_with("/_dev/")) {
-    // The test hooks: only on a listener no other machine reaches (graph_server.cpp decides), and never logged.
+    // The test hooks: only on a listener no other machine reaches (graph_server.cpp decides), and never
+    // logged.
     if (request.admin && path == "/_dev/requests") {
       if (request.method == http::verb::get) return {.body = json::serialize(log_->to_json())};
       if (request.method == http::verb::delete_) {
@@ -284,7 +298,8 @@ HttpAnswer DevGraph::handle(const GraphRequest& request) const {
 
     if (!parsed) return refuse(GraphError::kUnknownSegment, "Invalid request URI.");
     if (request.method != http::verb::get) {
-      return refuse(GraphError::kMethodNotAllowed, "Specified HTTP method is not allowed for the request target.");
+      return refuse(GraphError::kMethodNotAllowed,
+                    "Specified HTTP method is not allowed for the request target.");
     }
     std::string_view rest = path;
     constexpr std::string_view kVersion = "/v1.0/";
@@ -298,7 +313,8 @@ HttpAnswer DevGraph::handle(const GraphRequest& request) const {
       return read_site(directory_, **caller, rest.substr(kSites.size()));
     }
     const auto segment = rest.substr(0, std::min(rest.find('/'), std::size_t{100}));
-    return refuse(GraphError::kUnknownSegment, fmt::format("Resource not found for the segment '{}'.", segment));
+    return refuse(GraphError::kUnknownSegment,
+                  fmt::format("Resource not found for the segment '{}'.", segment));
   }();
 
   const std::string request_id = random_guid(options_.random);
@@ -313,15 +329,18 @@ HttpAnswer DevGraph::handle(const GraphRequest& request) const {
   } else {
     const auto& error = info(served.error().error);
     answer.status = error.status;
-    json::object inner{{"date", iso8601(entry.time)}, {"request-id", request_id}, {"client-request-id", client_request_id}};
+    json::object inner{
+        {"date", iso8601(entry.time)}, {"request-id", request_id}, {"client-request-id", client_request_id}};
     json::object body{{"error", json::object{{"code", error.code},
                                              {"message", served.error().message},
                                              {"innerError", std::move(inner)}}}};
     answer.body = json::serialize(body);
     if (error.status == 401) {
-      // Graph's challenge names where to get a token; RFC 6750 §3.1 adds error="invalid_token" when one was sent.
-      std::string challenge = fmt::format(R"(Bearer realm="", authorization_uri="{}/{}/oauth2/v2.0/authorize", client_id="{}")",
-                                          options_.idp_base_url, directory_.tenant.id, kGraphClientId);
+      // Graph's challenge names where to get a token; RFC 6750 §3.1 adds error="invalid_token" when one was
+      // sent.
+      std::string challenge =
+          fmt::format(R"(Bearer realm="", authorization_uri="{}/{}/oauth2/v2.0/authorize", client_id="{}")",
+                      options_.idp_base_url, directory_.tenant.id, kGraphClientId);
       if (served.error().error != GraphError::kNoToken) challenge += R"(, error="invalid_token")";
       answer.headers.emplace_back("WWW-Authenticate", std::move(challenge));
     }
@@ -329,6 +348,13 @@ HttpAnswer DevGraph::handle(const GraphRequest& request) const {
     entry.reason = served.error().reason.empty() ? std::string(error.reason) : served.error().reason;
   }
   entry.status = answer.status;
+  // Every answer counts itself, by a reason from a closed set (never the caller's text).
+  audit::Metrics::global()
+      .counter("deputy_devgraph_requests_total",
+               served ? std::string(R"(result="served")")
+                      : fmt::format(R"(result="refused",reason="{}")", entry.reason),
+               "Requests of the dev Graph")
+      .add();
   log_->record(std::move(entry));
   return answer;
 }

@@ -2,15 +2,16 @@
 // The dev Graph: the downstream API of the seed (Microsoft Graph's SharePoint sites and /me), enforcing each
 // user's own access, so that an On-Behalf-Of chain can be tested end to end without the real Graph:
 //   GET /v1.0/sites/{hostname}:/sites/{path}   the site (Graph's JSON) when the token's user is a reader
-//                                              (app-only tokens with the Sites.Read.All role read every site);
-//                                              403 accessDenied otherwise, 404 itemNotFound when unknown
+//                                              (app-only tokens with the Sites.Read.All role read every
+//                                              site); 403 accessDenied otherwise, 404 itemNotFound when
+//                                              unknown
 //   GET /v1.0/sites/{site id}                  the same, by Graph's site id
 //   GET /v1.0/me                               the token's user (delegated tokens only)
 //   GET, DELETE /_dev/requests                 the request log (request_log.hpp), on a loopback listener only
-// Every API request's bearer token is validated as Graph would: RS256 by the identity provider's keys (as they
-// are now, rotation included), audience Graph (https://graph.microsoft.com or its client id), issuer this
-// tenant (v1, as Graph's tokens are, or v2), expiry and nbf with leeway; then the permission the endpoint needs
-// (scp for users, roles for apps). A bad token is 401 with WWW-Authenticate and Graph's
+// Every API request's bearer token is validated as Graph would: RS256 by the identity provider's keys (as
+// they are now, rotation included), audience Graph (https://graph.microsoft.com or its client id), issuer
+// this tenant (v1, as Graph's tokens are, or v2), expiry and nbf with leeway; then the permission the
+// endpoint needs (scp for users, roles for apps). A bad token is 401 with WWW-Authenticate and Graph's
 // InvalidAuthenticationToken; a missing permission 403 Authorization_RequestDenied.
 //
 // A function of the directory, the keys and a clock: unit tests drive it without sockets; graph_server.hpp
@@ -40,7 +41,8 @@ enum class GraphError : std::uint8_t {
   kNoToken,            // 401 InvalidAuthenticationToken: no Authorization header, or not Bearer
   kInvalidToken,       // 401 InvalidAuthenticationToken: malformed, forged, foreign, wrong audience or issuer
   kExpiredToken,       // 401 InvalidAuthenticationToken: past exp (or before nbf), leeway included
-  kInsufficientScope,  // 403 Authorization_RequestDenied: valid token without the permission the endpoint needs
+  kInsufficientScope,  // 403 Authorization_RequestDenied: valid token without the permission the endpoint
+                       // needs
   kAccessDenied,       // 403 accessDenied: the user may not read this site
   kSiteNotFound,       // 404 itemNotFound: no such site
   kUserNotFound,       // 404 Request_ResourceNotFound: /me for a user the directory does not hold
@@ -67,10 +69,10 @@ struct GraphOptions {
 
 struct GraphRequest {
   boost::beast::http::verb method = boost::beast::http::verb::get;
-  std::string_view target;               // path and query, as sent
-  std::string_view authorization;        // the Authorization header, empty when absent
-  std::string_view client_request_id;    // echoed, as Graph does, when it is a GUID
-  bool admin = false;                    // /_dev/ paths are served (a loopback listener; graph_server.cpp)
+  std::string_view target;             // path and query, as sent
+  std::string_view authorization;      // the Authorization header, empty when absent
+  std::string_view client_request_id;  // echoed, as Graph does, when it is a GUID
+  bool admin = false;                  // /_dev/ paths are served (a loopback listener; graph_server.cpp)
 };
 
 class DevGraph {

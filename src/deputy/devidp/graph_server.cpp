@@ -1,9 +1,9 @@
 #include "deputy/devidp/graph_server.hpp"
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <vector>
 
@@ -35,7 +35,9 @@ bool admin_allowed(bool loopback_listener, std::string_view origin, std::string_
 GraphServer::GraphServer(const DevGraph& graph, GraphServerOptions options)
     : graph_(graph), options_(std::move(options)) {}
 
-GraphServer::~GraphServer() { stop(); }
+GraphServer::~GraphServer() {
+  stop();
+}
 
 std::expected<void, std::string> GraphServer::start() {
   const std::scoped_lock lock(mutex_);
@@ -47,7 +49,8 @@ std::expected<void, std::string> GraphServer::start() {
   http.tls = options_.tls;
   const bool loopback_listener = is_loopback_host(options_.host);
   auto server = std::make_unique<net::HttpServer>(
-      std::move(http), [this, loopback_listener](net::Request& request, net::Exchange& exchange) -> asio::awaitable<void> {
+      std::move(http),
+      [this, loopback_listener](net::Request& request, net::Exchange& exchange) -> asio::awaitable<void> {
         // The admin path: only where no other machine can connect, and not for a browser's page (Origin) or a
         // rebound DNS name (Host).
         const bool admin =

@@ -1,7 +1,7 @@
 #pragma once
-// The dev Graph (graph.hpp) on its own HTTPS listener, with the state directory's server certificate (the same
-// local CA as the identity provider). It runs on a thread of its own, and can be stopped and started again
-// on the same port, so that a test can take the downstream API away and bring it back.
+// The dev Graph (graph.hpp) on its own HTTPS listener, with the state directory's server certificate (the
+// same local CA as the identity provider). It runs on a thread of its own, and can be stopped and started
+// again on the same port, so that a test can take the downstream API away and bring it back.
 //
 // The admin path (/_dev/requests) is served only when the listener is bound to a loopback address, and never
 // to a request carrying an Origin header (a web page in a browser on this machine) or a Host that is not
@@ -31,9 +31,10 @@ struct GraphServerOptions {
 
 /// Whether `host` is a loopback address or name (127.0.0.0/8, ::1, [::1], localhost).
 [[nodiscard]] bool is_loopback_host(std::string_view host);
-/// Whether a request may use the /_dev/ hooks: the listener is bound to loopback, the request carries no Origin
-/// and its Host header names a loopback host.
-[[nodiscard]] bool admin_allowed(bool loopback_listener, std::string_view origin, std::string_view host_header);
+/// Whether a request may use the /_dev/ hooks: the listener is bound to loopback, the request carries no
+/// Origin and its Host header names a loopback host.
+[[nodiscard]] bool admin_allowed(bool loopback_listener, std::string_view origin,
+                                 std::string_view host_header);
 
 class GraphServer {
  public:

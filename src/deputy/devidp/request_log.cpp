@@ -2,10 +2,10 @@
 
 #include "deputy/auth/jws.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <boost/json.hpp>
 
 #include <array>
 #include <ctime>
@@ -67,8 +67,8 @@ json::object LoggedRequest::to_json() const {
   if (!reason.empty()) out["reason"] = reason;
   if (token) {
     out["token"] = json::object{{"sha256", token->sha256}, {"verified", token->verified}, {"aud", token->aud},
-                                {"appid", token->appid}, {"uti", token->uti},           {"oid", token->oid},
-                                {"scp", token->scp},     {"idtyp", token->idtyp}};
+                                {"appid", token->appid},   {"uti", token->uti},           {"oid", token->oid},
+                                {"scp", token->scp},       {"idtyp", token->idtyp}};
   }
   return out;
 }

@@ -18,7 +18,9 @@ std::shared_ptr<const KeyGeneration> make_generation(std::vector<SigningKey> key
   generation->number = number;
   for (const auto& key : keys) {
     auto jwk = auth::make_jwk(key.private_key.get(), key.kid);
-    if (!jwk) throw std::runtime_error("a signing key cannot be published: " + std::string(auth::to_string(jwk.error())));
+    if (!jwk)
+      throw std::runtime_error("a signing key cannot be published: " +
+                               std::string(auth::to_string(jwk.error())));
     jwk->x5t = auth::x5t_sha1(key.certificate_der);
     jwk->x5c = {pki::base64(key.certificate_der)};
     if (!generation->verification.add(std::move(*jwk))) {
@@ -68,8 +70,8 @@ json::object SigningKeys::jwks(std::string_view issuer) const {
 SigningKey generate_signing_key() {
   auto key = pki::generate_rsa_key();
   auto certificate = pki::issue_certificate(
-      {.common_name = "deputy development token signing (rotated)", .validity = std::chrono::days(397)}, key.get(),
-      nullptr, key.get());
+      {.common_name = "deputy development token signing (rotated)", .validity = std::chrono::days(397)},
+      key.get(), nullptr, key.get());
   auto der = pki::der(certificate.get());
   return {.kid = auth::x5t_sha1(der), .private_key = std::move(key), .certificate_der = std::move(der)};
 }

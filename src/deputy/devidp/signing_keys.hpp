@@ -26,7 +26,7 @@ namespace deputy::devidp {
 inline constexpr std::size_t kPublishedSigningKeys = 2;
 
 struct SigningKey {
-  std::string kid;               // base64url SHA-1 of the certificate (Entra's kid equals its x5t)
+  std::string kid;  // base64url SHA-1 of the certificate (Entra's kid equals its x5t)
   auth::PkeyPtr private_key;
   std::string certificate_der;
 };

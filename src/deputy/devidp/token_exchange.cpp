@@ -6,9 +6,9 @@
 #include "deputy/devidp/scopes.hpp"
 #include "deputy/devidp/token_endpoint.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 namespace deputy::devidp {
 
@@ -17,9 +17,13 @@ namespace json = boost::json;
 namespace {
 
 /// What a caller's text may show in a message: cut short.
-std::string_view shown(std::string_view text) { return text.substr(0, std::min<std::size_t>(text.size(), 100)); }
+std::string_view shown(std::string_view text) {
+  return text.substr(0, std::min<std::size_t>(text.size(), 100));
+}
 
-bool is_access_token_type(std::string_view type) { return type == kAccessTokenType || type == kJwtTokenType; }
+bool is_access_token_type(std::string_view type) {
+  return type == kAccessTokenType || type == kJwtTokenType;
+}
 
 /// The target: `scope` (as OBO reads it), or `audience` / `resource` naming the resource (all that was
 /// consented, as .default); when both are given they must name the same application (RFC 8693 §2.1 leaves the
@@ -32,10 +36,11 @@ std::expected<ScopeRequest, Failure> target(const Directory& directory, const Fo
     if (value.empty()) continue;
     const auto* app = directory.find_resource(value);
     if (app == nullptr || (named != nullptr && named != app)) {
-      return std::unexpected(Failure{IdpError::kInvalidTarget,
-                                     fmt::format("The {} '{}' is not a resource of this directory, or not the one the "
-                                                 "other target parameters name.",
-                                                 parameter, shown(value))});
+      return std::unexpected(
+          Failure{IdpError::kInvalidTarget,
+                  fmt::format("The {} '{}' is not a resource of this directory, or not the one the "
+                              "other target parameters name.",
+                              parameter, shown(value))});
     }
     named = app;
   }
@@ -65,21 +70,24 @@ std::expected<json::object, Failure> token_exchange_grant(const IdentityProvider
   const auto subject_type = form.value("subject_token_type");
   if (subject_type.empty()) return std::unexpected(missing_body_parameter("subject_token_type"));
   if (!is_access_token_type(subject_type)) {
-    return std::unexpected(Failure{
-        IdpError::kMalformedRequest,
-        fmt::format("Invalid request. The subject_token_type '{}' is not supported; send {}.", shown(subject_type),
-                    kAccessTokenType)});
+    return std::unexpected(
+        Failure{IdpError::kMalformedRequest,
+                fmt::format("Invalid request. The subject_token_type '{}' is not supported; send {}.",
+                            shown(subject_type), kAccessTokenType)});
   }
-  if (const auto requested = form.value("requested_token_type"); !requested.empty() && !is_access_token_type(requested)) {
+  if (const auto requested = form.value("requested_token_type");
+      !requested.empty() && !is_access_token_type(requested)) {
     return std::unexpected(Failure{
         IdpError::kMalformedRequest,
-        fmt::format("Invalid request. The requested_token_type '{}' is not supported; only access tokens are issued.",
-                    shown(requested))});
+        fmt::format(
+            "Invalid request. The requested_token_type '{}' is not supported; only access tokens are issued.",
+            shown(requested))});
   }
   // Delegation with an actor (RFC 8693 §1.1) is not On-Behalf-Of: the caller is the actor, authenticated.
   if (!form.value("actor_token").empty() || !form.value("actor_token_type").empty()) {
-    return std::unexpected(Failure{IdpError::kMalformedRequest,
-                                   "Invalid request. actor_token is not supported; the authenticated client acts."});
+    return std::unexpected(
+        Failure{IdpError::kMalformedRequest,
+                "Invalid request. actor_token is not supported; the authenticated client acts."});
   }
   if (auto credential = require_credential(client, "token_exchange"); !credential) {
     return std::unexpected(credential.error());

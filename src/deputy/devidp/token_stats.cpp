@@ -10,18 +10,26 @@ namespace json = boost::json;
 
 std::string_view to_string(GrantType grant) {
   switch (grant) {
-    case GrantType::kAuthorizationCode: return "authorization_code";
-    case GrantType::kRefreshToken: return "refresh_token";
-    case GrantType::kClientCredentials: return "client_credentials";
-    case GrantType::kOnBehalfOf: return "on_behalf_of";
-    case GrantType::kTokenExchange: return "token_exchange";
+    case GrantType::kAuthorizationCode:
+      return "authorization_code";
+    case GrantType::kRefreshToken:
+      return "refresh_token";
+    case GrantType::kClientCredentials:
+      return "client_credentials";
+    case GrantType::kOnBehalfOf:
+      return "on_behalf_of";
+    case GrantType::kTokenExchange:
+      return "token_exchange";
   }
   return "unknown";
 }
 
-std::uint64_t TokenStatsSnapshot::total() const { return std::accumulate(issued.begin(), issued.end(), std::uint64_t{0}); }
+std::uint64_t TokenStatsSnapshot::total() const {
+  return std::accumulate(issued.begin(), issued.end(), std::uint64_t{0});
+}
 
-std::uint64_t TokenStatsSnapshot::count(GrantType grant, std::string_view client, std::string_view user) const {
+std::uint64_t TokenStatsSnapshot::count(GrantType grant, std::string_view client,
+                                        std::string_view user) const {
   const auto it = by_client_user.find(IssuanceKey{grant, std::string(client), std::string(user)});
   return it == by_client_user.end() ? 0 : it->second;
 }

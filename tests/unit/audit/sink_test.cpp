@@ -6,12 +6,18 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json/parse.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
 
 namespace deputy::audit {
 namespace {
@@ -207,6 +213,74 @@ TEST_F(FileSinkTest, StdoutSinkWritesToFileDescriptorOneAndSyncsEvenAPipe) {
   EXPECT_TRUE(synced_pipe);
   EXPECT_EQ(read(file), "a line\n");
   EXPECT_EQ(sink->describe(), "stdout");
+}
+
+// The server's shutdown in a real process: producers record from 8 threads, SIGTERM arrives, the producers
+// stop (as the HTTP server drains), close() runs, the process exits. Every record is in the file.
+TEST_F(FileSinkTest, AProcessStoppedBySigtermWritesEveryRecordBeforeItExits) {
+  constexpr int kThreads = 8;
+  constexpr int kAtLeast = 500;  // per thread, before it looks at the stop flag
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  // Blocked before the fork, so a SIGTERM that comes early waits for the child's sigwait rather than
+  // killing it; the producers inherit the mask, so only sigwait ever sees the signal.
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigset_t previous;
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &term, &previous), 0);
+  const pid_t child = ::fork();
+  if (child != 0) ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(report[0]);
+    auto trail = open_trail({.file = FileSinkOptions{.path = log_, .max_bytes = 64 * 1024, .keep = 1000},
+                             .options = {.queue_bytes = 2048}});
+    if (!trail) ::_exit(2);
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> recorded{0};
+    std::vector<std::thread> producers;
+    for (int t = 0; t < kThreads; ++t) {
+      producers.emplace_back([&, t] {
+        for (int i = 0; i < kAtLeast || !stop.load(); ++i) {
+          const auto id = std::to_string(t) + ":" + std::to_string(i);
+          (*trail)->record(tools_listed({.request_id = id}, static_cast<std::uint64_t>(i)));
+          recorded.fetch_add(1);
+        }
+      });
+    }
+    int signal = 0;
+    ::sigwait(&term, &signal);
+    stop = true;
+    for (auto& producer : producers) producer.join();  // the server's drain
+    (*trail)->close();
+    const std::uint64_t count = recorded.load();
+    if (::write(report[1], &count, sizeof count) != sizeof count) ::_exit(3);
+    ::_exit(0);  // no destructors: close() alone must have done it
+  }
+  ::close(report[1]);
+  ::kill(child, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  std::uint64_t count = 0;
+  ASSERT_EQ(::read(report[0], &count, sizeof count), static_cast<ssize_t>(sizeof count));
+  ::close(report[0]);
+  EXPECT_GE(count, static_cast<std::uint64_t>(kThreads * kAtLeast));
+
+  std::uint64_t lines = 0;
+  std::set<std::string> ids;
+  for (const auto& file : files(1000)) {
+    std::istringstream in(read(file));
+    for (std::string line; std::getline(in, line);) {
+      ++lines;
+      const auto value = boost::json::parse(line);
+      ids.insert(std::string(value.at("request_id").as_string()));
+    }
+  }
+  EXPECT_EQ(lines, count);
+  EXPECT_EQ(ids.size(), count);
 }
 
 }  // namespace

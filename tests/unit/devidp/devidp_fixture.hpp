@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
@@ -70,7 +71,7 @@ class TestProvider {
 
  private:
   Clock::time_point now_ = kStart;
-  std::uint64_t counter_ = 0;
+  std::atomic<std::uint64_t> counter_{0};  // threads of a concurrency test draw from it too
   std::size_t rotations_ = 0;
   std::unique_ptr<IdentityProvider> provider_;
 };

@@ -43,8 +43,15 @@ TEST(DirectoryYaml, TheBuiltInDirectoryIsTheSeeds) {
   ASSERT_NE(directory.condition(*carol, *graph), nullptr);
   EXPECT_TRUE(directory.condition(*carol, *graph)->require_mfa);
 
-  // Consent: the server may use Graph for everyone; the client is pre-authorized for the server's scopes.
+  // Consent: the server may use Graph for alice, bob and carol, not dave; the client is pre-authorized for the
+  // server's scopes.
   EXPECT_EQ(directory.consented_scopes(*server, *graph, *bob), (std::vector<std::string>{"Sites.Read.All", "User.Read"}));
+  const auto* dave = directory.find_user("dave");
+  ASSERT_NE(dave, nullptr);
+  EXPECT_EQ(dave->upn, "dave@deputy-dev.test");
+  EXPECT_EQ(directory.user_roles(*dave, *server), std::vector<std::string>{"Task.Read"});
+  EXPECT_TRUE(directory.consented_scopes(*server, *graph, *dave).empty());
+  EXPECT_EQ(directory.consented_scopes(*client, *server, *dave), std::vector<std::string>{"access_as_user"});
   EXPECT_EQ(directory.consented_scopes(*client, *server, *alice), std::vector<std::string>{"access_as_user"});
   EXPECT_TRUE(directory.consented_scopes(*client, *graph, *alice).empty());
   EXPECT_EQ(directory.application_roles(*client, *server), std::vector<std::string>{"Task.Read"});
@@ -52,6 +59,7 @@ TEST(DirectoryYaml, TheBuiltInDirectoryIsTheSeeds) {
   ASSERT_EQ(directory.sites.size(), 1U);
   EXPECT_EQ(directory.sites.front().path, "test-site");
   EXPECT_EQ(directory.sites.front().readers, std::vector<std::string>{"alice"});
+  EXPECT_EQ(directory.sites.front().created, "2024-01-15T08:00:00Z");
 
   EXPECT_TRUE(directory.names_tenant("b22dd19b-fad0-4513-a43e-46a8cb3ca698"));
   EXPECT_TRUE(directory.names_tenant("Deputy-Dev.Test"));

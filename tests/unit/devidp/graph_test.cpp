@@ -30,7 +30,8 @@ class Graph : public ::testing::Test {
   DevGraph graph{idp.provider()};
 
   /// A user's Graph token as the On-Behalf-Of exchange of the server app issues it (v1, appid = server).
-  std::string graph_token(std::string_view user, std::vector<std::string> scopes = {"Sites.Read.All", "User.Read"}) {
+  std::string graph_token(std::string_view user,
+                          std::vector<std::string> scopes = {"Sites.Read.All", "User.Read"}) {
     return idp.mint(user, {.client = "server", .resource = "graph", .scopes = std::move(scopes)});
   }
   /// The claims of alice's Graph token after `edit`, signed with the active key.
@@ -92,10 +93,10 @@ TEST_F(Graph, AUserWhoIsNotAReaderIsDenied) {
 
 TEST_F(Graph, AnUnknownSiteIsNotFound) {
   const auto token = graph_token("alice");
-  for (std::string_view target : {"/v1.0/sites/deputydev.sharepoint.com:/sites/nope",
-                                  "/v1.0/sites/contoso.sharepoint.com:/sites/test-site",
-                                  "/v1.0/sites/deputydev.sharepoint.com:/teams/test-site",
-                                  "/v1.0/sites/not-a-site-id"}) {
+  for (std::string_view target :
+       {"/v1.0/sites/deputydev.sharepoint.com:/sites/nope",
+        "/v1.0/sites/contoso.sharepoint.com:/sites/test-site",
+        "/v1.0/sites/deputydev.sharepoint.com:/teams/test-site", "/v1.0/sites/not-a-site-id"}) {
     SCOPED_TRACE(target);
     const auto answer = get(target, token);
     EXPECT_EQ(answer.status, 404U);
@@ -120,13 +121,16 @@ TEST_F(Graph, MissingBadOrMisaddressedTokensAre401WithAChallenge) {
   const auto alice = graph_token("alice");
   const auto bob = graph_token("bob");
   // bob's claims under alice's signature.
-  const auto forged = alice.substr(0, alice.find('.')) + bob.substr(bob.find('.'), bob.rfind('.') - bob.find('.')) +
+  const auto forged = alice.substr(0, alice.find('.')) +
+                      bob.substr(bob.find('.'), bob.rfind('.') - bob.find('.')) +
                       alice.substr(alice.rfind('.'));
   const auto foreign = [&] {
     SigningKey impostor{.kid = idp.provider().keys().active().kid, .private_key = test_keys().other_key};
     return sign_with(payload_of(alice), impostor);
   }();
-  const auto expired = idp.mint("alice", {.client = "server", .resource = "graph", .scopes = {"Sites.Read.All"},
+  const auto expired = idp.mint("alice", {.client = "server",
+                                          .resource = "graph",
+                                          .scopes = {"Sites.Read.All"},
                                           .lifetime = std::chrono::seconds(600),
                                           .issued_before = std::chrono::hours(2)});
   struct Case {
@@ -145,18 +149,18 @@ TEST_F(Graph, MissingBadOrMisaddressedTokensAre401WithAChallenge) {
       // The user's own MCP token passed through by mistake: valid, ours, but addressed to the MCP server.
       {"an MCP-audience token", "Bearer " + idp.mint("alice"), "wrong_audience", true},
       {"a token for another resource by its client id",
-       "Bearer " + edited([](json::object& c) { c["aud"] = std::string(kServerId); }), "wrong_audience", true},
-      {"another tenant's issuer",
-       "Bearer " + edited([](json::object& c) {
-         c["iss"] = "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/";
-       }),
+       "Bearer " + edited([](json::object& c) { c["aud"] = std::string(kServerId); }), "wrong_audience",
+       true},
+      {"another tenant's issuer", "Bearer " + edited([](json::object& c) {
+                                    c["iss"] =
+                                        "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/";
+                                  }),
        "wrong_issuer", true},
       {"our issuer, another tid",
-       "Bearer " + edited([](json::object& c) { c["tid"] = "72f988bf-86f1-41af-91ab-2d7cd011db47"; }),
-       "", true},
-      {"not yet valid", "Bearer " + edited([&](json::object& c) {
-         c["nbf"] = c.at("iat").as_int64() + 3600;
-       }),
+       "Bearer " + edited([](json::object& c) { c["tid"] = "72f988bf-86f1-41af-91ab-2d7cd011db47"; }), "",
+       true},
+      {"not yet valid",
+       "Bearer " + edited([&](json::object& c) { c["nbf"] = c.at("iat").as_int64() + 3600; }),
        "not_yet_valid", true},
       {"no exp", "Bearer " + edited([](json::object& c) { c.erase("exp"); }), "missing_exp", true},
   };
@@ -171,7 +175,9 @@ TEST_F(Graph, MissingBadOrMisaddressedTokensAre401WithAChallenge) {
     EXPECT_NE(challenge.find(std::string(kBaseUrl) + "/" + std::string(kTenantId) + "/oauth2/v2.0/authorize"),
               std::string::npos);
     EXPECT_EQ(challenge.find("error=\"invalid_token\"") != std::string::npos, c.invalid_token) << challenge;
-    if (!c.reason.empty()) EXPECT_EQ(graph.log().entries().back().reason, c.reason);
+    if (!c.reason.empty()) {
+      EXPECT_EQ(graph.log().entries().back().reason, c.reason);
+    }
     // Nothing of the token comes back.
     if (c.authorization.size() > 20) {
       EXPECT_EQ(answer.body.find(c.authorization.substr(c.authorization.size() - 20)), std::string::npos);
@@ -211,9 +217,9 @@ TEST_F(Graph, AMissingPermissionIs403) {
 
 TEST_F(Graph, AppOnlyTokensReadSitesWithTheRoleAndNeverMe) {
   // The server app's own Graph token: the directory grants it no application permission on Graph.
-  const auto issued = idp.provider().issuer().app_token(*idp.provider().directory().find_app("server"),
-                                                        *idp.provider().directory().find_app("graph"),
-                                                        ClientAuthMethod::kSecret, idp.now(), idp.provider().random());
+  const auto issued = idp.provider().issuer().app_token(
+      *idp.provider().directory().find_app("server"), *idp.provider().directory().find_app("graph"),
+      ClientAuthMethod::kSecret, idp.now(), idp.provider().random());
   ASSERT_TRUE(issued);
   auto answer = get(kSitePath, issued->token);
   EXPECT_EQ(answer.status, 403U);
@@ -234,7 +240,8 @@ TEST_F(Graph, AppOnlyTokensReadSitesWithTheRoleAndNeverMe) {
 TEST_F(Graph, OnlyGetAndOnlyKnownPaths) {
   const auto token = graph_token("alice");
   const std::string authorization = "Bearer " + token;
-  auto answer = graph.handle({.method = http::verb::post, .target = kSitePath, .authorization = authorization});
+  auto answer =
+      graph.handle({.method = http::verb::post, .target = kSitePath, .authorization = authorization});
   EXPECT_EQ(answer.status, 405U);
   answer = get("/v1.0/users", token);
   EXPECT_EQ(answer.status, 400U);
@@ -289,7 +296,8 @@ TEST_F(Graph, TheLogRecordsEachRequestWithTheTokensHashNeverTheToken) {
   EXPECT_EQ(graph.handle({.target = "/_dev/requests"}).status, 404U);
   EXPECT_EQ(graph.handle({.method = http::verb::delete_, .target = "/_dev/requests"}).status, 404U);
   EXPECT_EQ(graph.log().entries().size(), 3U);  // admin requests are not logged, refused or not
-  EXPECT_EQ(graph.handle({.method = http::verb::delete_, .target = "/_dev/requests", .admin = true}).status, 204U);
+  EXPECT_EQ(graph.handle({.method = http::verb::delete_, .target = "/_dev/requests", .admin = true}).status,
+            204U);
   EXPECT_TRUE(graph.log().entries().empty());
 }
 

@@ -54,7 +54,8 @@ TEST_F(TokenExchange, AlicesMcpTokenBecomesAGraphTokenWithTheIssuedTokenType) {
   EXPECT_EQ(body.at("issued_token_type"), "urn:ietf:params:oauth:token-type:access_token");
   EXPECT_EQ(body.at("token_type"), "Bearer");
   EXPECT_EQ(body.at("expires_in"), 3600);
-  EXPECT_EQ(body.at("scope"), "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read");
+  EXPECT_EQ(body.at("scope"),
+            "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read");
   EXPECT_FALSE(body.contains("refresh_token"));
   const auto claims = payload_of(body.at("access_token").as_string());
   EXPECT_EQ(claims.at("aud"), "https://graph.microsoft.com");
@@ -68,7 +69,8 @@ TEST_F(TokenExchange, TheTargetMayBeAnAudienceOrResourceAndTheSubjectAJwt) {
   const auto alice = idp.mint("alice");
   for (std::string_view parameter : {"audience", "resource"}) {
     SCOPED_TRACE(parameter);
-    const auto answer = idp.post(with(exchange_form(alice, ""), std::string(parameter), "https://graph.microsoft.com"));
+    const auto answer =
+        idp.post(with(exchange_form(alice, ""), std::string(parameter), "https://graph.microsoft.com"));
     ASSERT_EQ(answer.status, 200U) << answer.body;
     EXPECT_EQ(payload_of(TestProvider::body(answer).at("access_token").as_string()).at("scp"),
               "Sites.Read.All User.Read");
@@ -84,7 +86,8 @@ TEST_F(TokenExchange, TheTargetMayBeAnAudienceOrResourceAndTheSubjectAJwt) {
 }
 
 TEST_F(TokenExchange, ACertificateAuthenticatedCallerAndOfflineAccess) {
-  auto fields = without(exchange_form(idp.mint("alice"), std::string(kGraphDefault) + " offline_access"), "client_secret");
+  auto fields = without(exchange_form(idp.mint("alice"), std::string(kGraphDefault) + " offline_access"),
+                        "client_secret");
   fields.emplace_back("client_assertion_type", std::string(kClientAssertionType));
   fields.emplace_back("client_assertion", idp.client_assertion());
   const auto answer = idp.post(fields);
@@ -101,15 +104,18 @@ TEST_F(TokenExchange, CarolAfterMfaPasses) {
 TEST_F(TokenExchange, TheOboPolicyRefusesAsForOnBehalfOf) {
   const auto alice = idp.mint("alice");
   const auto bob = idp.mint("bob");
-  const auto forged = alice.substr(0, alice.find('.')) + bob.substr(bob.find('.'), bob.rfind('.') - bob.find('.')) +
+  const auto forged = alice.substr(0, alice.find('.')) +
+                      bob.substr(bob.find('.'), bob.rfind('.') - bob.find('.')) +
                       alice.substr(alice.rfind('.'));
-  const auto app_only = std::string(TestProvider::body(idp.post({{"grant_type", "client_credentials"},
-                                                                 {"client_id", std::string(kClientId)},
-                                                                 {"client_secret", std::string(kClientSecret)},
-                                                                 {"scope", "api://" + std::string(kServerId) + "/.default"}}))
-                                        .at("access_token")
-                                        .as_string());
-  const auto expired = idp.mint("alice", {.lifetime = std::chrono::seconds(600), .issued_before = std::chrono::hours(2)});
+  const auto app_only =
+      std::string(TestProvider::body(idp.post({{"grant_type", "client_credentials"},
+                                               {"client_id", std::string(kClientId)},
+                                               {"client_secret", std::string(kClientSecret)},
+                                               {"scope", "api://" + std::string(kServerId) + "/.default"}}))
+                      .at("access_token")
+                      .as_string());
+  const auto expired =
+      idp.mint("alice", {.lifetime = std::chrono::seconds(600), .issued_before = std::chrono::hours(2)});
   const auto for_graph = idp.mint("alice", {.resource = "graph", .scopes = {"User.Read"}});
   struct Case {
     std::string name;
@@ -125,11 +131,13 @@ TEST_F(TokenExchange, TheOboPolicyRefusesAsForOnBehalfOf) {
       {"expired subject token", exchange_form(expired), "invalid_grant", 500133},
       {"subject token addressed to another app", exchange_form(for_graph), "invalid_grant", 500131},
       {"dave has not consented to Graph", exchange_form(idp.mint("dave")), "invalid_grant", 65001},
-      {"no consent for the scope", exchange_form(alice, "https://graph.microsoft.com/Mail.Read"), "invalid_grant", 65001},
+      {"no consent for the scope", exchange_form(alice, "https://graph.microsoft.com/Mail.Read"),
+       "invalid_grant", 65001},
       {"carol without MFA", exchange_form(idp.mint("carol")), "interaction_required", 50076},
       // The RFC's parameters
       {"no subject_token", without(exchange_form(alice), "subject_token"), "invalid_request", 900144},
-      {"no subject_token_type", without(exchange_form(alice), "subject_token_type"), "invalid_request", 900144},
+      {"no subject_token_type", without(exchange_form(alice), "subject_token_type"), "invalid_request",
+       900144},
       {"a refresh token as the subject",
        with(exchange_form(alice), "subject_token_type", "urn:ietf:params:oauth:token-type:refresh_token"),
        "invalid_request", 9002313},
@@ -138,8 +146,8 @@ TEST_F(TokenExchange, TheOboPolicyRefusesAsForOnBehalfOf) {
        "invalid_request", 9002313},
       {"an actor token", with(exchange_form(alice), "actor_token", alice), "invalid_request", 9002313},
       {"no target", exchange_form(alice, ""), "invalid_request", 900144},
-      {"an audience no app has", with(exchange_form(alice, ""), "audience", "https://example.com"), "invalid_target",
-       500011},
+      {"an audience no app has", with(exchange_form(alice, ""), "audience", "https://example.com"),
+       "invalid_target", 500011},
       {"an audience that is not the scope's resource",
        with(exchange_form(alice), "audience", "api://" + std::string(kServerId)), "invalid_target", 500011},
       {"audience and resource disagreeing",
@@ -148,7 +156,8 @@ TEST_F(TokenExchange, TheOboPolicyRefusesAsForOnBehalfOf) {
        "invalid_target", 500011},
       {"only OpenID scopes", exchange_form(alice, "openid profile"), "invalid_scope", 70011},
       // The caller
-      {"no client credential", without(exchange_form(alice), "client_secret"), "invalid_client", 7000218, 401},
+      {"no client credential", without(exchange_form(alice), "client_secret"), "invalid_client", 7000218,
+       401},
       {"a wrong secret", with(exchange_form(alice), "client_secret", "nope"), "invalid_client", 7000215, 401},
   };
   for (const auto& c : cases) {
