@@ -54,7 +54,8 @@ std::string join_roles(const User& user) {
 }  // namespace
 
 HttpAnswer route(const IdentityProvider& provider, http::verb method, std::string_view target,
-                 std::string_view content_type, std::string_view body, std::string_view client_request_id) {
+                 std::string_view content_type, std::string_view body, std::string_view client_request_id,
+                 std::string_view cookie) {
   const auto path = segments(target);
   if (path.empty()) return text(200, "deputy development identity provider (Entra ID v2 look-alike; not for production)\n");
   const std::string_view tenant = path.front();
@@ -76,7 +77,8 @@ HttpAnswer route(const IdentityProvider& provider, http::verb method, std::strin
                                 .post = method == http::verb::post,
                                 .query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1),
                                 .content_type = content_type,
-                                .body = body});
+                                .body = body,
+                                .cookie = cookie});
   }
   return text(404, "Not found\n");
 }
@@ -102,7 +104,8 @@ IdpServer::IdpServer(IdpOptions options)
       std::move(http), [this](net::Request& request, net::Exchange& exchange) -> asio::awaitable<void> {
         const std::string_view client_request_id = request["client-request-id"];
         HttpAnswer answer = route(*provider_, request.method(), request.target(),
-                                  request[http::field::content_type], request.body(), client_request_id);
+                                  request[http::field::content_type], request.body(), client_request_id,
+                                  request[http::field::cookie]);
         // Tokens, codes and sign-in pages must not be cached by anything between us and the client (RFC 6749
         // §5.1).
         std::vector<net::Header> headers{net::Header{"Cache-Control", "no-store, no-cache"},
