@@ -159,6 +159,7 @@ class Flow {
                   std::string login = {}, std::string error = {});
   HttpAnswer issue_code(const Authorization& authorization, const User& user, const std::vector<std::string>& amr);
   HttpAnswer expired_page();
+  HttpAnswer too_many_failures();
 
   void remember_sign_in(const User& user, std::vector<std::string> amr);
   void set_cookie(std::string_view name, std::string_view value, bool persistent);
@@ -243,6 +244,12 @@ HttpAnswer Flow::expired_page() {
   return refuse(provider_, {{IdpError::kMalformedRequest,
                              "Invalid request. This sign-in page has expired, was already used, or was opened in "
                              "another browser. Go back to the application and sign in again."}});
+}
+
+HttpAnswer Flow::too_many_failures() {
+  return refuse(provider_, {{IdpError::kInvalidCredentials,
+                             "You've tried to sign in too many times with an incorrect user ID, password or code. Go "
+                             "back to the application and sign in again."}});
 }
 
 HttpAnswer Flow::show(PendingAuthorization pending, const Authorization& authorization, SignInStep step,
@@ -432,6 +439,7 @@ HttpAnswer Flow::resume(const Form& posted) {
         spdlog::info("devidp sign-in failed for '{}'", shown(login));
         const auto& error = info(IdpError::kInvalidCredentials);
         count(fmt::format(R"(result="refused",reason="{}")", error.reason));
+        if (++pending->failures >= kMaxSignInFailures) return too_many_failures();
         return show(std::move(*pending), authorization, SignInStep::kPassword, login,
                     fmt::format("Your account or password is incorrect. (AADSTS{})", error.code));
       }
@@ -458,6 +466,7 @@ HttpAnswer Flow::resume(const Form& posted) {
       if (!equal_secrets(posted.value("otp"), user->mfa_code)) {
         spdlog::info("devidp MFA failed for '{}'", user->upn);
         count(R"(result="refused",reason="mfa_code")");
+        if (++pending->failures >= kMaxSignInFailures) return too_many_failures();
         return show(std::move(*pending), authorization, SignInStep::kMfa, {},
                     "That code didn't work. Check the code and try again.");
       }

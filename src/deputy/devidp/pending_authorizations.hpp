@@ -26,6 +26,10 @@ inline constexpr std::chrono::minutes kPendingLifetime{30};
 /// 64 MiB; past the bound the one nearest its end goes (its user starts again from the application).
 inline constexpr std::size_t kMaxPendingAuthorizations = 1'000;
 
+/// Wrong passwords or codes one waiting request takes before it is dropped (the user starts again from the
+/// application): guessing costs a fresh request every few tries.
+inline constexpr std::uint8_t kMaxSignInFailures = 5;
+
 /// The page a waiting request shows, and so what its form brings back.
 enum class SignInStep : std::uint8_t {
   kPassword,  // user name and password
@@ -42,6 +46,7 @@ struct PendingAuthorization {
   SignInStep step = SignInStep::kPassword;
   std::string user_oid;           // once the user is known (kMfa, kConsent)
   std::vector<std::string> amr;  // how the user authenticated so far
+  std::uint8_t failures = 0;      // wrong passwords and codes so far
   Clock::time_point expires_at;
 };
 

@@ -359,6 +359,26 @@ TEST_F(AuthorizePages, AFormFromAnotherBrowserOrWithoutAValidTokenIsRefused) {
   }
 }
 
+TEST_F(AuthorizePages, GuessingEndsTheRequestAfterAFewTries) {
+  auto page = browser.open(authorization());
+  for (int i = 1; i < kMaxSignInFailures; ++i) {
+    page = browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "guess"}});
+    ASSERT_TRUE(shows(page, "password"));
+  }
+  const auto last = browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
+  EXPECT_EQ(last.status, 302U);  // the right password after the last allowed failure still signs in
+  auto mfa = browser.open(authorization({{"claims", capolids_challenge()}}));
+  ASSERT_TRUE(shows(mfa, "otp"));
+  for (int i = 1; i < kMaxSignInFailures; ++i) {
+    mfa = browser.submit(mfa, {{"otp", "111111"}});
+    ASSERT_TRUE(shows(mfa, "otp"));
+  }
+  const auto refused = browser.submit(mfa, {{"otp", "222222"}});
+  EXPECT_EQ(refused.status, 400U);
+  EXPECT_NE(refused.body.find("too many times"), std::string::npos);
+  EXPECT_FALSE(header(refused, "Location"));
+}
+
 TEST_F(AuthorizePages, APageLeftOpenTooLongStartsNothing) {
   const auto page = browser.open(authorization());
   idp.advance(std::chrono::seconds(kPendingLifetime) + std::chrono::seconds(1));
