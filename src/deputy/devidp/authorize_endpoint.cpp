@@ -1,17 +1,17 @@
 #include "deputy/devidp/authorize_endpoint.hpp"
 
-#include "deputy/audit/metrics.hpp"
 #include "deputy/auth/base64url.hpp"
 #include "deputy/devidp/authorization_request.hpp"
+#include "deputy/devidp/authorize_answers.hpp"
 #include "deputy/devidp/delegation.hpp"
 #include "deputy/devidp/form.hpp"
 #include "deputy/devidp/pages.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -24,82 +24,8 @@ namespace json = boost::json;
 namespace {
 
 /// Echoed request values are cut short: they are the caller's text.
-std::string shown(std::string_view text) { return std::string(text.substr(0, std::min<std::size_t>(text.size(), 200))); }
-
-constexpr std::string_view kPageSecurity =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
-// The form_post page submits itself (inline script) to the client's redirect URI.
-constexpr std::string_view kFormPostSecurity =
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'";
-
-HttpAnswer html(unsigned status, std::string body, std::string_view policy = kPageSecurity) {
-  return {.status = status,
-          .content_type = "text/html; charset=utf-8",
-          .body = std::move(body),
-          .headers = {{"Content-Security-Policy", std::string(policy)},
-                      {"X-Frame-Options", "DENY"},
-                      {"Referrer-Policy", "no-referrer"}}};
-}
-
-/// scheme://host[:port] of a registered redirect URI, or empty when it has characters a policy cannot hold.
-std::string origin_of(std::string_view uri) {
-  const auto scheme_end = uri.find("://");
-  if (scheme_end == std::string_view::npos) return {};
-  const auto end = uri.find_first_of("/?#", scheme_end + 3);
-  const auto origin = uri.substr(0, end);
-  const bool plain = std::ranges::all_of(origin, [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == ':' || c == '/' || c == '.' || c == '-' || c == '[' || c == ']' || c == '+';
-  });
-  return plain ? std::string(origin) : std::string();
-}
-
-/// A page whose form may end in a redirect to the client: browsers hold that redirect to form-action too, so
-/// the redirect URI's origin is allowed besides our own.
-HttpAnswer page(std::string body, const Authorization& authorization) {
-  const auto origin = origin_of(authorization.redirect_uri);
-  const std::string policy = fmt::format(
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}{}; frame-ancestors 'none'",
-      origin.empty() ? "" : " ", origin);
-  return html(200, std::move(body), policy);
-}
-
-/// The answer that carries `fields` to the client: a 302 with them in the redirect URI's query, or a page that
-/// posts them.
-HttpAnswer send_to_client(const Authorization& authorization, const Params& fields) {
-  if (authorization.response_mode == "form_post") {
-    return html(200, form_post_page(authorization.redirect_uri, fields), kFormPostSecurity);
-  }
-  std::string location = authorization.redirect_uri;
-  char separator = location.find('?') == std::string::npos ? '?' : '&';
-  for (const auto& [name, value] : fields) {
-    location += fmt::format("{}{}={}", separator, form_encode(name), form_encode(value));
-    separator = '&';
-  }
-  return {.status = 302,
-          .content_type = "text/plain; charset=utf-8",
-          .body = "Redirecting\n",
-          .headers = {{"Location", std::move(location)}, {"Referrer-Policy", "no-referrer"}}};
-}
-
-void count(std::string_view labels) {
-  audit::Metrics::global()
-      .counter("deputy_devidp_authorize_total", labels, "Authorization requests of the development identity provider")
-      .add();
-}
-
-HttpAnswer refuse(const IdentityProvider& provider, const Refusal& refusal) {
-  const auto& error = info(refusal.failure.error);
-  const std::string trace_id = random_guid(provider.random());
-  spdlog::info("devidp authorization refused: {} (AADSTS{})", error.reason, error.code);
-  count(fmt::format(R"(result="refused",reason="{}")", error.reason));
-  if (refusal.to_client == nullptr) return html(400, error_page(error.code, refusal.failure.message, trace_id));
-  Params fields{{"error", std::string(error.oauth_error)},
-                {"error_description", fmt::format("AADSTS{}: {}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}",
-                                                  error.code, refusal.failure.message, trace_id,
-                                                  random_guid(provider.random()), entra_timestamp(provider.now()))},
-                {"error_uri", fmt::format("{}/error?code={}", provider.base_url(), error.code)}};
-  if (!refusal.to_client->state.empty()) fields.emplace_back("state", refusal.to_client->state);
-  return send_to_client(*refusal.to_client, fields);
+std::string shown(std::string_view text) {
+  return std::string(text.substr(0, std::min<std::size_t>(text.size(), 200)));
 }
 
 bool equal_secrets(std::string_view given, std::string_view expected) {
@@ -112,7 +38,9 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-bool has_mfa(const std::vector<std::string>& amr) { return std::ranges::find(amr, "mfa") != amr.end(); }
+bool has_mfa(const std::vector<std::string>& amr) {
+  return std::ranges::find(amr, "mfa") != amr.end();
+}
 
 /// The value of cookie `name` in a Cookie header ("a=1; b=2"), empty when absent.
 std::string_view cookie_value(std::string_view header, std::string_view name) {
@@ -152,12 +80,13 @@ class Flow {
   HttpAnswer finish(HttpAnswer answer);
 
  private:
-  HttpAnswer after_authentication(PendingAuthorization pending, const Authorization& authorization, const User& user,
-                                  bool consent_given);
+  HttpAnswer after_authentication(PendingAuthorization pending, const Authorization& authorization,
+                                  const User& user, bool consent_given);
   HttpAnswer without_pages(const Authorization& authorization, const std::vector<SignedIn>& accounts);
   HttpAnswer show(PendingAuthorization pending, const Authorization& authorization, SignInStep step,
                   std::string login = {}, std::string error = {});
-  HttpAnswer issue_code(const Authorization& authorization, const User& user, const std::vector<std::string>& amr);
+  HttpAnswer issue_code(const Authorization& authorization, const User& user,
+                        const std::vector<std::string>& amr);
   HttpAnswer expired_page();
   HttpAnswer too_many_failures();
 
@@ -182,14 +111,16 @@ void Flow::set_cookie(std::string_view name, std::string_view value, bool persis
   // sites; Secure is what browsers require of it, and HttpOnly keeps scripts away from it. The path is the
   // tenant's, as the request spelled it (the tenant segment is one the directory names, so it is plain text).
   set_cookies_.emplace_back(
-      "Set-Cookie", fmt::format("{}={}; Path=/{}; Secure; HttpOnly; SameSite=None{}", name, value, request_.tenant,
-                                persistent ? fmt::format("; Max-Age={}", std::chrono::seconds(kSessionLifetime).count())
-                                           : std::string()));
+      "Set-Cookie",
+      fmt::format("{}={}; Path=/{}; Secure; HttpOnly; SameSite=None{}", name, value, request_.tenant,
+                  persistent ? fmt::format("; Max-Age={}", std::chrono::seconds(kSessionLifetime).count())
+                             : std::string()));
 }
 
 void Flow::remember_sign_in(const User& user, std::vector<std::string> amr) {
   session_ = provider_.sessions().sign_in(
-      session_, {.user_oid = user.object_id, .authenticated_at = now_, .amr = std::move(amr)}, provider_.random(), now_);
+      session_, {.user_oid = user.object_id, .authenticated_at = now_, .amr = std::move(amr)},
+      provider_.random(), now_);
   std::erase_if(set_cookies_, [](const auto& header) { return header.second.starts_with(kSessionCookie); });
   set_cookie(kSessionCookie, session_, true);
 }
@@ -198,7 +129,8 @@ std::vector<SignedIn> Flow::signed_in() const {
   std::vector<SignedIn> out;
   for (auto& account : provider_.sessions().accounts(session_, now_)) {
     // A user gone from the directory (another directory file since) is not signed in.
-    if (const User* user = directory_.find_user_by_oid(account.user_oid)) out.push_back({user, std::move(account)});
+    if (const User* user = directory_.find_user_by_oid(account.user_oid))
+      out.push_back({user, std::move(account)});
   }
   return out;
 }
@@ -210,11 +142,12 @@ bool Flow::needs_mfa(const Authorization& authorization, const User& user) const
   return condition != nullptr && condition->require_mfa;
 }
 
-std::vector<ConsentPage::Permission> Flow::permissions_to_ask(const Authorization& authorization, const User& user,
-                                                              bool all) const {
+std::vector<ConsentPage::Permission> Flow::permissions_to_ask(const Authorization& authorization,
+                                                              const User& user, bool all) const {
   const auto* resource = authorization.scopes.resource;
   if (resource == nullptr) return {};
-  // Named scopes ask for themselves; .default asks for what the client's registration requires of the resource.
+  // Named scopes ask for themselves; .default asks for what the client's registration requires of the
+  // resource.
   std::vector<std::string> wanted = authorization.scopes.scopes;
   if (authorization.scopes.default_scope) {
     for (const auto& required : authorization.app->required_permissions) {
@@ -224,7 +157,8 @@ std::vector<ConsentPage::Permission> Flow::permissions_to_ask(const Authorizatio
   const auto consented = directory_.consented_scopes(*authorization.app, *resource, user);
   std::vector<ConsentPage::Permission> out;
   for (const auto& value : wanted) {
-    const bool given = std::ranges::any_of(consented, [&](const std::string& scope) { return iequals(scope, value); });
+    const bool given =
+        std::ranges::any_of(consented, [&](const std::string& scope) { return iequals(scope, value); });
     if (given && !all) continue;
     out.push_back({.resource_name = resource->display_name,
                    .scope = fmt::format("{}/{}", resource->primary_identifier(), value),
@@ -241,15 +175,17 @@ HttpAnswer Flow::finish(HttpAnswer answer) {
 
 HttpAnswer Flow::expired_page() {
   // Not redirected: without a live request there is no trusted redirect URI.
-  return refuse(provider_, {{IdpError::kMalformedRequest,
-                             "Invalid request. This sign-in page has expired, was already used, or was opened in "
-                             "another browser. Go back to the application and sign in again."}});
+  return refuse_authorization(
+      provider_, {{IdpError::kMalformedRequest,
+                   "Invalid request. This sign-in page has expired, was already used, or was opened in "
+                   "another browser. Go back to the application and sign in again."}});
 }
 
 HttpAnswer Flow::too_many_failures() {
-  return refuse(provider_, {{IdpError::kInvalidCredentials,
-                             "You've tried to sign in too many times with an incorrect user ID, password or code. Go "
-                             "back to the application and sign in again."}});
+  return refuse_authorization(
+      provider_, {{IdpError::kInvalidCredentials,
+                   "You've tried to sign in too many times with an incorrect user ID, password or code. Go "
+                   "back to the application and sign in again."}});
 }
 
 HttpAnswer Flow::show(PendingAuthorization pending, const Authorization& authorization, SignInStep step,
@@ -266,43 +202,48 @@ HttpAnswer Flow::show(PendingAuthorization pending, const Authorization& authori
   auto permissions = step == SignInStep::kConsent && user != nullptr
                          ? permissions_to_ask(authorization, *user, all_permissions)
                          : std::vector<ConsentPage::Permission>{};
-  const PageForm form{.action = fmt::format("{}/{}/oauth2/v2.0/authorize", provider_.base_url(), pending.tenant),
-                      .csrf = provider_.pending().put(std::move(pending), provider_.random(), now_)};
+  const PageForm form{
+      .action = fmt::format("{}/{}/oauth2/v2.0/authorize", provider_.base_url(), pending.tenant),
+      .csrf = provider_.pending().put(std::move(pending), provider_.random(), now_)};
   const std::string& client = authorization.app->display_name;
   switch (step) {
     case SignInStep::kPassword:
-      count(R"(result="page",page="password")");
-      return page(login_page({.form = form, .login = std::move(login), .client_name = client, .error = std::move(error)}),
-                  authorization);
+      count_authorization(R"(result="page",page="password")");
+      return page_answer(
+          login_page(
+              {.form = form, .login = std::move(login), .client_name = client, .error = std::move(error)}),
+          authorization);
     case SignInStep::kAccount: {
-      count(R"(result="page",page="account")");
+      count_authorization(R"(result="page",page="account")");
       AccountPickerPage picker{.form = form, .client_name = client, .accounts = {}};
       for (const auto& account : signed_in()) {
         picker.accounts.push_back({.upn = account.user->upn, .display_name = account.user->display_name});
       }
-      return page(account_picker_page(picker), authorization);
+      return page_answer(account_picker_page(picker), authorization);
     }
     case SignInStep::kMfa:
-      count(R"(result="page",page="mfa")");
-      return page(mfa_page({.form = form, .upn = user != nullptr ? user->upn : "", .error = std::move(error)}),
-                  authorization);
+      count_authorization(R"(result="page",page="mfa")");
+      return page_answer(
+          mfa_page({.form = form, .upn = user != nullptr ? user->upn : "", .error = std::move(error)}),
+          authorization);
     case SignInStep::kConsent:
-      count(R"(result="page",page="consent")");
-      return page(consent_page({.form = form,
-                                .client_name = client,
-                                .upn = user != nullptr ? user->upn : "",
-                                .permissions = std::move(permissions)}),
-                  authorization);
+      count_authorization(R"(result="page",page="consent")");
+      return page_answer(consent_page({.form = form,
+                                       .client_name = client,
+                                       .upn = user != nullptr ? user->upn : "",
+                                       .permissions = std::move(permissions)}),
+                         authorization);
   }
   return expired_page();
 }
 
-HttpAnswer Flow::issue_code(const Authorization& authorization, const User& user, const std::vector<std::string>& amr) {
+HttpAnswer Flow::issue_code(const Authorization& authorization, const User& user,
+                            const std::vector<std::string>& amr) {
   if (authorization.scopes.resource != nullptr) {
     if (auto granted = consented(directory_, *authorization.app, user, authorization.scopes); !granted) {
       Failure failure = granted.error();
       failure.error = IdpError::kInteractiveConsentRequired;
-      return refuse(provider_, {failure, &authorization});
+      return refuse_authorization(provider_, {failure, &authorization});
     }
   }
   const std::string code = provider_.grants().issue_code({.client_id = authorization.app->client_id,
@@ -315,7 +256,7 @@ HttpAnswer Flow::issue_code(const Authorization& authorization, const User& user
                                                           .expires_at = now_ + kCodeLifetime},
                                                          provider_.random(), now_);
   spdlog::info("devidp sign-in: {} at {} (amr {})", user.upn, authorization.app->key, fmt::join(amr, ","));
-  count(R"(result="code")");
+  count_authorization(R"(result="code")");
   Params fields{{"code", code}};
   if (!authorization.state.empty()) fields.emplace_back("state", authorization.state);
   fields.emplace_back("session_state", random_guid(provider_.random()));
@@ -352,34 +293,39 @@ HttpAnswer Flow::without_pages(const Authorization& authorization, const std::ve
   } else if (accounts.size() == 1) {
     chosen = accounts.front();
   } else if (accounts.size() > 1) {
-    return refuse(provider_, {{IdpError::kAccountSelectionRequired,
-                               "There are multiple user identities available for the current request. Send "
-                               "login_hint, or an interactive request, to choose one."},
-                              &authorization});
+    return refuse_authorization(
+        provider_, {{IdpError::kAccountSelectionRequired,
+                     "There are multiple user identities available for the current request. Send "
+                     "login_hint, or an interactive request, to choose one."},
+                    &authorization});
   }
   if (!chosen) {
-    return refuse(provider_, {{IdpError::kLoginRequired,
-                               "A silent sign-in request was sent but no user is signed in. The cookies used to "
-                               "represent the user's session were not sent in the request to Azure AD. This can happen "
-                               "if the user is using Internet Explorer or Edge, and the web app sending the silent "
-                               "sign-in request is in different IE security zone than the Azure AD endpoint "
-                               "(login.microsoftonline.com)."},
-                              &authorization});
+    return refuse_authorization(
+        provider_, {{IdpError::kLoginRequired,
+                     "A silent sign-in request was sent but no user is signed in. The cookies used to "
+                     "represent the user's session were not sent in the request to Azure AD. This can happen "
+                     "if the user is using Internet Explorer or Edge, and the web app sending the silent "
+                     "sign-in request is in different IE security zone than the Azure AD endpoint "
+                     "(login.microsoftonline.com)."},
+                    &authorization});
   }
   const User& user = *chosen->user;
   if (needs_mfa(authorization, user) && !has_mfa(chosen->account.amr)) {
-    return refuse(provider_, {{IdpError::kMfaRequired,
-                               "Due to a configuration change made by your administrator, or because you moved to a "
-                               "new location, you must use multi-factor authentication to access this resource."},
-                              &authorization});
+    return refuse_authorization(
+        provider_, {{IdpError::kMfaRequired,
+                     "Due to a configuration change made by your administrator, or because you moved to a "
+                     "new location, you must use multi-factor authentication to access this resource."},
+                    &authorization});
   }
   if (!permissions_to_ask(authorization, user, false).empty()) {
-    return refuse(provider_, {{IdpError::kInteractiveConsentRequired,
-                               fmt::format("The user or administrator has not consented to use the application with "
-                                           "ID '{}' named '{}'. Send an interactive authorization request for this user "
-                                           "and resource.",
-                                           authorization.app->client_id, authorization.app->display_name)},
-                              &authorization});
+    return refuse_authorization(
+        provider_,
+        {{IdpError::kInteractiveConsentRequired,
+          fmt::format("The user or administrator has not consented to use the application with "
+                      "ID '{}' named '{}'. Send an interactive authorization request for this user "
+                      "and resource.",
+                      authorization.app->client_id, authorization.app->display_name)},
+         &authorization});
   }
   return issue_code(authorization, user, chosen->account.amr);
 }
@@ -387,7 +333,7 @@ HttpAnswer Flow::without_pages(const Authorization& authorization, const std::ve
 HttpAnswer Flow::start(const Form& params, std::string_view encoded) {
   Authorization authorization;
   if (auto checked = check_authorization(provider_, params, authorization); !checked) {
-    return refuse(provider_, checked.error());
+    return refuse_authorization(provider_, checked.error());
   }
   const auto accounts = signed_in();
   if (authorization.prompt == "none") return without_pages(authorization, accounts);
@@ -397,11 +343,13 @@ HttpAnswer Flow::start(const Form& params, std::string_view encoded) {
   if (authorization.prompt == "login" || accounts.empty()) {
     return show(std::move(pending), authorization, SignInStep::kPassword, hint);
   }
-  if (authorization.prompt == "select_account") return show(std::move(pending), authorization, SignInStep::kAccount);
+  if (authorization.prompt == "select_account")
+    return show(std::move(pending), authorization, SignInStep::kAccount);
   // Single sign-on: the account login_hint names, or the browser's only account; several: the picker.
   const SignedIn* chosen = nullptr;
   if (!hint.empty()) {
-    auto it = std::ranges::find_if(accounts, [&](const SignedIn& account) { return iequals(account.user->upn, hint); });
+    auto it = std::ranges::find_if(accounts,
+                                   [&](const SignedIn& account) { return iequals(account.user->upn, hint); });
     if (it == accounts.end()) return show(std::move(pending), authorization, SignInStep::kPassword, hint);
     chosen = &*it;
   } else if (accounts.size() == 1) {
@@ -410,24 +358,24 @@ HttpAnswer Flow::start(const Form& params, std::string_view encoded) {
     return show(std::move(pending), authorization, SignInStep::kAccount);
   }
   pending.amr = chosen->account.amr;
-  count(R"(result="single_sign_on")");
+  count_authorization(R"(result="single_sign_on")");
   return after_authentication(std::move(pending), authorization, *chosen->user, false);
 }
 
 HttpAnswer Flow::resume(const Form& posted) {
   auto pending = provider_.pending().take(posted.value(kCsrfField), now_);
-  // One-time, and only in the browser that opened the page: a form posted from another site with a token of the
-  // attacker's own flow finds the victim's browser binding different.
+  // One-time, and only in the browser that opened the page: a form posted from another site with a token of
+  // the attacker's own flow finds the victim's browser binding different.
   if (!pending || browser_.empty() || !equal_secrets(secret_hash(browser_), pending->browser) ||
       !iequals(pending->tenant, request_.tenant)) {
-    count(R"(result="refused",reason="stale_form")");
+    count_authorization(R"(result="refused",reason="stale_form")");
     return expired_page();
   }
   auto params = parse_form(pending->request);
   if (!params) return expired_page();
   Authorization authorization;
   if (auto checked = check_authorization(provider_, *params, authorization); !checked) {
-    return refuse(provider_, checked.error());
+    return refuse_authorization(provider_, checked.error());
   }
 
   switch (pending->step) {
@@ -438,7 +386,7 @@ HttpAnswer Flow::resume(const Form& posted) {
       if (user == nullptr || !equal_secrets(posted.value("password"), user->password)) {
         spdlog::info("devidp sign-in failed for '{}'", shown(login));
         const auto& error = info(IdpError::kInvalidCredentials);
-        count(fmt::format(R"(result="refused",reason="{}")", error.reason));
+        count_authorization(fmt::format(R"(result="refused",reason="{}")", error.reason));
         if (++pending->failures >= kMaxSignInFailures) return too_many_failures();
         return show(std::move(*pending), authorization, SignInStep::kPassword, login,
                     fmt::format("Your account or password is incorrect. (AADSTS{})", error.code));
@@ -450,7 +398,8 @@ HttpAnswer Flow::resume(const Form& posted) {
     case SignInStep::kAccount: {
       const auto choice = posted.get("account");
       if (!choice) return show(std::move(*pending), authorization, SignInStep::kAccount);
-      if (choice->empty()) return show(std::move(*pending), authorization, SignInStep::kPassword, authorization.login_hint);
+      if (choice->empty())
+        return show(std::move(*pending), authorization, SignInStep::kPassword, authorization.login_hint);
       for (const auto& account : signed_in()) {
         if (iequals(account.user->upn, *choice)) {
           pending->amr = account.account.amr;
@@ -465,7 +414,7 @@ HttpAnswer Flow::resume(const Form& posted) {
       if (user == nullptr) return expired_page();
       if (!equal_secrets(posted.value("otp"), user->mfa_code)) {
         spdlog::info("devidp MFA failed for '{}'", user->upn);
-        count(R"(result="refused",reason="mfa_code")");
+        count_authorization(R"(result="refused",reason="mfa_code")");
         if (++pending->failures >= kMaxSignInFailures) return too_many_failures();
         return show(std::move(*pending), authorization, SignInStep::kMfa, {},
                     "That code didn't work. Check the code and try again.");
@@ -479,19 +428,22 @@ HttpAnswer Flow::resume(const Form& posted) {
       if (user == nullptr) return expired_page();
       const auto decision = posted.value("consent");
       if (decision == "cancel") {
-        count(R"(result="consent",decision="cancel")");
-        return refuse(provider_,
-                      {{IdpError::kAccessDenied, "The user has denied access to the scope requested by the client "
-                                                 "application. User declined to consent to access the app."},
-                       &authorization});
+        count_authorization(R"(result="consent",decision="cancel")");
+        return refuse_authorization(provider_,
+                                    {{IdpError::kAccessDenied,
+                                      "The user has denied access to the scope requested by the client "
+                                      "application. User declined to consent to access the app."},
+                                     &authorization});
       }
       if (decision != "accept") return show(std::move(*pending), authorization, SignInStep::kConsent);
       std::vector<std::string> scopes;
-      for (const auto& permission : permissions_to_ask(authorization, *user, true)) scopes.push_back(permission.value);
-      provider_.consents().grant(authorization.app->key, authorization.scopes.resource->key, user->key, scopes);
+      for (const auto& permission : permissions_to_ask(authorization, *user, true))
+        scopes.push_back(permission.value);
+      provider_.consents().grant(authorization.app->key, authorization.scopes.resource->key, user->key,
+                                 scopes);
       spdlog::info("devidp consent: {} for {} on {}", user->upn, authorization.app->key,
                    authorization.scopes.resource->key);
-      count(R"(result="consent",decision="accept")");
+      count_authorization(R"(result="consent",decision="accept")");
       return after_authentication(std::move(*pending), authorization, *user, true);
     }
   }
@@ -503,24 +455,29 @@ HttpAnswer Flow::resume(const Form& posted) {
 HttpAnswer authorize(const IdentityProvider& provider, const AuthorizeRequest& request) {
   const auto& directory = provider.directory();
   if (!directory.names_tenant(request.tenant)) {
-    return refuse(provider, {{IdpError::kTenantNotFound,
-                              fmt::format("Tenant '{}' not found. Check to make sure you have the correct tenant ID and "
-                                          "are signing into the correct cloud.",
-                                          shown(request.tenant))}});
+    return refuse_authorization(
+        provider,
+        {{IdpError::kTenantNotFound,
+          fmt::format("Tenant '{}' not found. Check to make sure you have the correct tenant ID and "
+                      "are signing into the correct cloud.",
+                      shown(request.tenant))}});
   }
   if (request.post && !is_form_content_type(request.content_type)) {
-    return refuse(provider, {{IdpError::kMissingParameter, "The request must contain the following parameter: "
-                                                           "'client_id'."}});
+    return refuse_authorization(provider, {{IdpError::kMissingParameter,
+                                            "The request must contain the following parameter: "
+                                            "'client_id'."}});
   }
   const std::string_view encoded = request.post ? request.body : request.query;
   auto params = parse_form(encoded);
   if (!params) {
-    return refuse(provider, {{IdpError::kMalformedRequest, "Invalid request. The request is not a valid form encoding, "
-                                                           "or repeats a parameter."}});
+    return refuse_authorization(provider, {{IdpError::kMalformedRequest,
+                                            "Invalid request. The request is not a valid form encoding, "
+                                            "or repeats a parameter."}});
   }
   Flow flow(provider, request);
   // A page's form carries its CSRF token and nothing of the request; anything else is a new request.
-  HttpAnswer answer = request.post && params->get(kCsrfField) ? flow.resume(*params) : flow.start(*params, encoded);
+  HttpAnswer answer =
+      request.post && params->get(kCsrfField) ? flow.resume(*params) : flow.start(*params, encoded);
   return flow.finish(std::move(answer));
 }
 

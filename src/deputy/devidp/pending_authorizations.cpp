@@ -6,20 +6,23 @@
 
 namespace deputy::devidp {
 
-std::string PendingAuthorizations::put(PendingAuthorization pending, const Random& random, Clock::time_point now) {
+std::string PendingAuthorizations::put(PendingAuthorization pending, const Random& random,
+                                       Clock::time_point now) {
   auto token = random_secret(random);
   std::lock_guard lock(mutex_);
   if (pending_.size() >= kMaxPendingAuthorizations) {
     std::erase_if(pending_, [&](const auto& entry) { return entry.second.expires_at <= now; });
     while (pending_.size() >= kMaxPendingAuthorizations) {
-      pending_.erase(std::ranges::min_element(pending_, {}, [](const auto& entry) { return entry.second.expires_at; }));
+      pending_.erase(
+          std::ranges::min_element(pending_, {}, [](const auto& entry) { return entry.second.expires_at; }));
     }
   }
   pending_.emplace(secret_hash(token), std::move(pending));
   return token;
 }
 
-std::optional<PendingAuthorization> PendingAuthorizations::take(std::string_view token, Clock::time_point now) {
+std::optional<PendingAuthorization> PendingAuthorizations::take(std::string_view token,
+                                                                Clock::time_point now) {
   if (token.empty()) return std::nullopt;
   const auto key = secret_hash(token);
   std::lock_guard lock(mutex_);

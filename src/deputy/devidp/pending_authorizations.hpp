@@ -1,10 +1,10 @@
 #pragma once
-// Authorization requests waiting for the user (a sign-in, account, MFA or consent page is showing). The request
-// stays server-side; each page's form carries only a CSRF token (field `csrf`): 32 random bytes that name the
-// waiting request, good once, and only in the browser that started it (the deputy_idp_browser cookie). A page
-// posted from elsewhere (login CSRF: an attacker's form signing the victim in to the attacker's account), a
-// token used twice, or a page left open too long starts nothing. In memory, bounded, thread-safe; tokens are
-// kept by their SHA-256.
+// Authorization requests waiting for the user (a sign-in, account, MFA or consent page is showing). The
+// request stays server-side; each page's form carries only a CSRF token (field `csrf`): 32 random bytes that
+// name the waiting request, good once, and only in the browser that started it (the deputy_idp_browser
+// cookie). A page posted from elsewhere (login CSRF: an attacker's form signing the victim in to the
+// attacker's account), a token used twice, or a page left open too long starts nothing. In memory, bounded,
+// thread-safe; tokens are kept by their SHA-256.
 
 #include "deputy/devidp/token_issuer.hpp"
 
@@ -44,9 +44,9 @@ struct PendingAuthorization {
   std::string request;
   std::string browser;  // SHA-256 of the deputy_idp_browser cookie it is bound to
   SignInStep step = SignInStep::kPassword;
-  std::string user_oid;           // once the user is known (kMfa, kConsent)
+  std::string user_oid;          // once the user is known (kMfa, kConsent)
   std::vector<std::string> amr;  // how the user authenticated so far
-  std::uint8_t failures = 0;      // wrong passwords and codes so far
+  std::uint8_t failures = 0;     // wrong passwords and codes so far
   Clock::time_point expires_at;
 };
 

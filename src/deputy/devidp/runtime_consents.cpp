@@ -12,7 +12,8 @@ void RuntimeConsents::grant(std::string_view client, std::string_view resource, 
   });
   if (it == grants_.end()) {
     if (grants_.size() >= kMaxRuntimeConsents) grants_.pop_front();
-    it = grants_.insert(grants_.end(), Grant{std::string(client), std::string(resource), std::string(user), {}});
+    it = grants_.insert(grants_.end(),
+                        Grant{std::string(client), std::string(resource), std::string(user), {}});
   }
   for (const auto& scope : scopes) {
     if (std::ranges::find(it->scopes, scope) == it->scopes.end()) it->scopes.push_back(scope);

@@ -1,8 +1,9 @@
 #pragma once
-// Consent a user gave on the authorization endpoint's consent page: delegated scopes of a resource that a client
-// may use on that user's behalf (Entra: an oauth2PermissionGrant with consentType Principal). The directory file's
-// grants are fixed; these are recorded while the provider runs, and Directory::consented_scopes adds them, so
-// every later grant (authorization code, refresh token, On-Behalf-Of) sees them. In memory, bounded, thread-safe.
+// Consent a user gave on the authorization endpoint's consent page: delegated scopes of a resource that a
+// client may use on that user's behalf (Entra: an oauth2PermissionGrant with consentType Principal). The
+// directory file's grants are fixed; these are recorded while the provider runs, and
+// Directory::consented_scopes adds them, so every later grant (authorization code, refresh token,
+// On-Behalf-Of) sees them. In memory, bounded, thread-safe.
 
 #include <cstddef>
 #include <list>

@@ -37,7 +37,8 @@ std::string SignInSessions::sign_in(std::string_view id, SessionAccount account,
     }
   }
   drop_expired(session, now);
-  std::erase_if(session.accounts, [&](const SessionAccount& other) { return other.user_oid == account.user_oid; });
+  std::erase_if(session.accounts,
+                [&](const SessionAccount& other) { return other.user_oid == account.user_oid; });
   session.accounts.insert(session.accounts.begin(), std::move(account));
   if (session.accounts.size() > kMaxSessionAccounts) session.accounts.resize(kMaxSessionAccounts);
   session.expires_at = Clock::time_point::min();
@@ -48,7 +49,8 @@ std::string SignInSessions::sign_in(std::string_view id, SessionAccount account,
   if (sessions_.size() >= kMaxSessions) {
     std::erase_if(sessions_, [&](const auto& entry) { return entry.second.expires_at <= now; });
     while (sessions_.size() >= kMaxSessions) {
-      auto oldest = std::ranges::min_element(sessions_, {}, [](const auto& entry) { return entry.second.expires_at; });
+      auto oldest =
+          std::ranges::min_element(sessions_, {}, [](const auto& entry) { return entry.second.expires_at; });
       sessions_.erase(oldest);
     }
   }

@@ -16,7 +16,8 @@
 
 namespace deputy::devidp {
 
-/// How long a sign-in holds: a working day, Entra's default sign-in frequency for browsers being longer still.
+/// How long a sign-in holds: a working day, Entra's default sign-in frequency for browsers being longer
+/// still.
 inline constexpr std::chrono::hours kSessionLifetime{8};
 /// Live sessions at most (a few hundred bytes each); past the bound the one nearest its end goes first.
 inline constexpr std::size_t kMaxSessions = 10'000;

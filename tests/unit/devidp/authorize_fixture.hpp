@@ -15,7 +15,8 @@ namespace deputy::devidp::testing {
 
 inline constexpr std::string_view kRedirect = "http://localhost:8100/auth/callback";
 inline const std::string kServerScope = "api://" + std::string(kServerId) + "/access_as_user";
-inline constexpr std::string_view kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";  // RFC 7636 appendix B
+inline constexpr std::string_view kVerifier =
+    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";  // RFC 7636 appendix B
 inline constexpr std::string_view kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 inline Fields authorization(Fields extra = {}) {
@@ -65,8 +66,8 @@ inline std::optional<std::string> header(const HttpAnswer& answer, std::string_v
   return std::nullopt;
 }
 
-/// A browser: keeps the cookies the provider sets and sends them back, and submits a page's form with its CSRF
-/// token, as a user clicking through the pages would.
+/// A browser: keeps the cookies the provider sets and sends them back, and submits a page's form with its
+/// CSRF token, as a user clicking through the pages would.
 class Browser {
  public:
   explicit Browser(const IdentityProvider& provider) : provider_(provider) {}

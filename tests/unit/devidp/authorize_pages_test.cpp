@@ -1,6 +1,6 @@
 // The authorization endpoint's pages beyond the password: the sign-in session cookie (single sign-on,
-// prompt=none, prompt=login), the account picker, the consent page, the MFA step after a claims challenge, and
-// the forms' CSRF tokens, each tried the way an attacker would.
+// prompt=none, prompt=login), the account picker, the consent page, the MFA step after a claims challenge,
+// and the forms' CSRF tokens, each tried the way an attacker would.
 #include "authorize_fixture.hpp"
 
 #include "deputy/devidp/authorization_request.hpp"
@@ -16,7 +16,8 @@ const std::string kGraphUserRead = "https://graph.microsoft.com/User.Read";
 constexpr std::string_view kCarolPolicy = "f80160ba-329b-422e-beb7-51afef74a32a";
 
 std::string capolids_challenge() {
-  return R"({"access_token":{"capolids":{"essential":true,"values":[")" + std::string(kCarolPolicy) + R"("]}}})";
+  return R"({"access_token":{"capolids":{"essential":true,"values":[")" + std::string(kCarolPolicy) +
+         R"("]}}})";
 }
 
 bool shows(const HttpAnswer& answer, std::string_view id) {
@@ -25,7 +26,8 @@ bool shows(const HttpAnswer& answer, std::string_view id) {
 
 class AuthorizePages : public ::testing::Test {
  protected:
-  HttpAnswer redeem(const HttpAnswer& redirect, std::string scope = kServerScope + " openid profile offline_access") {
+  HttpAnswer redeem(const HttpAnswer& redirect,
+                    std::string scope = kServerScope + " openid profile offline_access") {
     return idp.post({{"grant_type", "authorization_code"},
                      {"client_id", std::string(kClientId)},
                      {"client_secret", std::string(kClientSecret)},
@@ -95,8 +97,9 @@ TEST_F(AuthorizePages, PromptNoneGivesACodeWithASessionAndLoginRequiredWithout) 
   const auto without = browser.open(authorization({{"prompt", "none"}}));
   ASSERT_EQ(without.status, 302U);
   EXPECT_EQ(redirect_params(without).value("error"), "login_required");
-  EXPECT_TRUE(error_description(without).starts_with("AADSTS50058: A silent sign-in request was sent but no user is "
-                                                     "signed in."))
+  EXPECT_TRUE(
+      error_description(without).starts_with("AADSTS50058: A silent sign-in request was sent but no user is "
+                                             "signed in."))
       << error_description(without);
 
   ASSERT_EQ(browser.sign_in(authorization(), "bob@deputy-dev.test", "dev-password-bob").status, 302U);
@@ -106,7 +109,8 @@ TEST_F(AuthorizePages, PromptNoneGivesACodeWithASessionAndLoginRequiredWithout) 
   EXPECT_EQ(str(access_claims(with).at("preferred_username")), "bob@deputy-dev.test");
 
   // login_hint naming someone not signed in: login_required.
-  const auto other = browser.open(authorization({{"prompt", "none"}, {"login_hint", "alice@deputy-dev.test"}}));
+  const auto other =
+      browser.open(authorization({{"prompt", "none"}, {"login_hint", "alice@deputy-dev.test"}}));
   EXPECT_EQ(redirect_params(other).value("error"), "login_required");
 }
 
@@ -122,13 +126,15 @@ TEST_F(AuthorizePages, TheSessionExpiresAfterEightHours) {
   EXPECT_EQ(browser.open(authorization({{"prompt", "none"}})).status, 302U);
   EXPECT_TRUE(redirect_params(browser.open(authorization({{"prompt", "none"}}))).get("code"));
   idp.advance(std::chrono::seconds(2));
-  EXPECT_EQ(redirect_params(browser.open(authorization({{"prompt", "none"}}))).value("error"), "login_required");
+  EXPECT_EQ(redirect_params(browser.open(authorization({{"prompt", "none"}}))).value("error"),
+            "login_required");
 }
 
 TEST_F(AuthorizePages, ASessionIdIsWorthNothingOutsideTheStoreOrAfterRotation) {
   // A made-up id: no session.
   browser.cookies()[std::string(kSessionCookie)] = "made-up";
-  EXPECT_EQ(redirect_params(browser.open(authorization({{"prompt", "none"}}))).value("error"), "login_required");
+  EXPECT_EQ(redirect_params(browser.open(authorization({{"prompt", "none"}}))).value("error"),
+            "login_required");
   // An id planted before sign-in is replaced at sign-in; the old one stays empty.
   const std::string planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
   browser.cookies()[std::string(kSessionCookie)] = planted;
@@ -136,15 +142,17 @@ TEST_F(AuthorizePages, ASessionIdIsWorthNothingOutsideTheStoreOrAfterRotation) {
   EXPECT_NE(browser.cookies().at(std::string(kSessionCookie)), planted);
   Browser attacker(idp.provider());
   attacker.cookies()[std::string(kSessionCookie)] = planted;
-  EXPECT_EQ(redirect_params(attacker.open(authorization({{"prompt", "none"}}))).value("error"), "login_required");
+  EXPECT_EQ(redirect_params(attacker.open(authorization({{"prompt", "none"}}))).value("error"),
+            "login_required");
 }
 
 // --- The account picker
 
 TEST_F(AuthorizePages, SeveralAccountsShowThePicker) {
   ASSERT_EQ(browser.sign_in(authorization(), "alice@deputy-dev.test", "dev-password-alice").status, 302U);
-  ASSERT_EQ(browser.sign_in(authorization({{"prompt", "login"}}), "bob@deputy-dev.test", "dev-password-bob").status,
-            302U);
+  ASSERT_EQ(
+      browser.sign_in(authorization({{"prompt", "login"}}), "bob@deputy-dev.test", "dev-password-bob").status,
+      302U);
   const auto picker = browser.open(authorization());
   ASSERT_EQ(picker.status, 200U);
   EXPECT_NE(picker.body.find("data-account=\"alice@deputy-dev.test\""), std::string::npos) << picker.body;
@@ -170,7 +178,8 @@ TEST_F(AuthorizePages, SelectAccountShowsThePickerEvenForOneAccount) {
   // "Use another account": the password page, and the new account joins the session.
   const auto password = browser.submit(picker, {{"account", ""}});
   ASSERT_TRUE(shows(password, "password"));
-  const auto signed_in = browser.submit(password, {{"username", "carol@deputy-dev.test"}, {"password", "dev-password-carol"}});
+  const auto signed_in =
+      browser.submit(password, {{"username", "carol@deputy-dev.test"}, {"password", "dev-password-carol"}});
   ASSERT_EQ(signed_in.status, 302U);
   const auto both = browser.open(authorization({{"prompt", "select_account"}}));
   EXPECT_NE(both.body.find("data-account=\"carol@deputy-dev.test\""), std::string::npos);
@@ -242,7 +251,8 @@ TEST_F(AuthorizePages, CancelSendsAccessDeniedAndRecordsNothing) {
 
 TEST_F(AuthorizePages, PromptConsentShowsThePageEvenWhenConsented) {
   // The client is pre-authorized for the server's scope: no page, unless prompt=consent asks for it.
-  const auto page = browser.sign_in(authorization({{"prompt", "consent"}}), "alice@deputy-dev.test", "dev-password-alice");
+  const auto page =
+      browser.sign_in(authorization({{"prompt", "consent"}}), "alice@deputy-dev.test", "dev-password-alice");
   ASSERT_TRUE(shows(page, "accept"));
   EXPECT_NE(page.body.find("data-scope=\"" + kServerScope + "\""), std::string::npos);
   EXPECT_EQ(browser.submit(page, {{"consent", "accept"}}).status, 302U);
@@ -261,7 +271,8 @@ TEST_F(AuthorizePages, AClaimsChallengeLeadsThroughMfaToATokenTheOnBehalfOfTakes
   const std::string claims(TestProvider::body(refused).at("claims").as_string());
 
   // The client comes back with the challenge: password, then the MFA page.
-  const auto mfa = browser.sign_in(authorization({{"claims", claims}}), "carol@deputy-dev.test", "dev-password-carol");
+  const auto mfa =
+      browser.sign_in(authorization({{"claims", claims}}), "carol@deputy-dev.test", "dev-password-carol");
   ASSERT_TRUE(shows(mfa, "otp")) << mfa.body;
   EXPECT_NE(mfa.body.find("carol@deputy-dev.test"), std::string::npos);
   EXPECT_NE(mfa.body.find("000000"), std::string::npos);  // the dev hint
@@ -286,14 +297,16 @@ TEST_F(AuthorizePages, AClaimsChallengeLeadsThroughMfaToATokenTheOnBehalfOfTakes
 
 TEST_F(AuthorizePages, PromptNoneCannotStepUp) {
   ASSERT_EQ(browser.sign_in(authorization(), "alice@deputy-dev.test", "dev-password-alice").status, 302U);
-  const auto silent = browser.open(authorization({{"claims", R"({"access_token":{"amr":{"values":["mfa"]}}})"},
-                                                  {"prompt", "none"}}));
+  const auto silent = browser.open(
+      authorization({{"claims", R"({"access_token":{"amr":{"values":["mfa"]}}})"}, {"prompt", "none"}}));
   EXPECT_EQ(redirect_params(silent).value("error"), "interaction_required");
   EXPECT_TRUE(error_description(silent).starts_with("AADSTS50076: "));
   // Interactively, the session's password stands and only the second factor is asked.
-  const auto step_up = browser.open(authorization({{"claims", R"({"access_token":{"amr":{"values":["mfa"]}}})"}}));
+  const auto step_up =
+      browser.open(authorization({{"claims", R"({"access_token":{"amr":{"values":["mfa"]}}})"}}));
   ASSERT_TRUE(shows(step_up, "otp"));
-  EXPECT_EQ(access_claims(browser.submit(step_up, {{"otp", "000000"}})).at("amr"), json::array({"pwd", "mfa"}));
+  EXPECT_EQ(access_claims(browser.submit(step_up, {{"otp", "000000"}})).at("amr"),
+            json::array({"pwd", "mfa"}));
 }
 
 TEST_F(AuthorizePages, AUserWhoseConditionDemandsMfaForTheResourceGetsTheMfaPage) {
@@ -329,9 +342,11 @@ TEST(ClaimsParameter, WhatDemandsMfa) {
 
 TEST_F(AuthorizePages, AFormTokenIsGoodOnce) {
   const auto page = browser.open(authorization());
-  ASSERT_EQ(browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}}).status,
+  ASSERT_EQ(browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}})
+                .status,
             302U);
-  const auto replayed = browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
+  const auto replayed =
+      browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
   EXPECT_EQ(replayed.status, 400U);
   EXPECT_NE(replayed.body.find("has expired, was already used"), std::string::npos);
   EXPECT_FALSE(header(replayed, "Location"));
@@ -347,13 +362,14 @@ TEST_F(AuthorizePages, AFormFromAnotherBrowserOrWithoutAValidTokenIsRefused) {
   EXPECT_FALSE(header(posted, "Location"));
   // Nor does a victim's browser holding a binding of its own help.
   ASSERT_EQ(victim.open(authorization()).status, 200U);
-  EXPECT_EQ(victim.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}}).status,
-            400U);
+  EXPECT_EQ(
+      victim.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}}).status,
+      400U);
 
   for (const std::string& token : std::vector<std::string>{"", "forged", std::string(43, 'A')}) {
     SCOPED_TRACE(token);
-    const auto answer = browser.post({{"csrf", token}, {"username", "alice@deputy-dev.test"},
-                                      {"password", "dev-password-alice"}});
+    const auto answer = browser.post(
+        {{"csrf", token}, {"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
     EXPECT_EQ(answer.status, 400U);
     EXPECT_FALSE(header(answer, "Location"));
   }
@@ -365,7 +381,8 @@ TEST_F(AuthorizePages, GuessingEndsTheRequestAfterAFewTries) {
     page = browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "guess"}});
     ASSERT_TRUE(shows(page, "password"));
   }
-  const auto last = browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
+  const auto last =
+      browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
   EXPECT_EQ(last.status, 302U);  // the right password after the last allowed failure still signs in
   auto mfa = browser.open(authorization({{"claims", capolids_challenge()}}));
   ASSERT_TRUE(shows(mfa, "otp"));
@@ -382,14 +399,15 @@ TEST_F(AuthorizePages, GuessingEndsTheRequestAfterAFewTries) {
 TEST_F(AuthorizePages, APageLeftOpenTooLongStartsNothing) {
   const auto page = browser.open(authorization());
   idp.advance(std::chrono::seconds(kPendingLifetime) + std::chrono::seconds(1));
-  const auto late = browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
+  const auto late =
+      browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
   EXPECT_EQ(late.status, 400U);
 }
 
 TEST_F(AuthorizePages, AFormPostedToAnotherTenantSegmentIsRefused) {
   const auto page = browser.open(authorization());
-  const auto answer =
-      browser.submit(page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}}, "common");
+  const auto answer = browser.submit(
+      page, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}}, "common");
   EXPECT_EQ(answer.status, 400U);
 }
 
@@ -416,8 +434,9 @@ TEST_F(AuthorizePages, ThePagesEscapeWhatTheyEcho) {
   EXPECT_EQ(consent.find("<b>"), std::string::npos);
   EXPECT_NE(consent.find("value=\"t&quot;x\""), std::string::npos);
   EXPECT_NE(consent.find("data-scope=\"s&quot;\""), std::string::npos);
-  const std::string picker = account_picker_page(
-      {.form = {.action = "a", .csrf = "c"}, .client_name = "c", .accounts = {{.upn = "\"x", .display_name = "<y>"}}});
+  const std::string picker = account_picker_page({.form = {.action = "a", .csrf = "c"},
+                                                  .client_name = "c",
+                                                  .accounts = {{.upn = "\"x", .display_name = "<y>"}}});
   EXPECT_NE(picker.find("data-account=\"&quot;x\""), std::string::npos);
   EXPECT_EQ(picker.find("<y>"), std::string::npos);
 }
@@ -425,7 +444,8 @@ TEST_F(AuthorizePages, ThePagesEscapeWhatTheyEcho) {
 TEST_F(AuthorizePages, CodesAreNeverSentToAnUnregisteredRedirectUriEvenWithASession) {
   ASSERT_EQ(browser.sign_in(authorization(), "alice@deputy-dev.test", "dev-password-alice").status, 302U);
   for (const auto& prompt : {"none", ""}) {
-    const auto answer = browser.open(authorization({{"redirect_uri", "https://evil.example/cb"}, {"prompt", prompt}}));
+    const auto answer =
+        browser.open(authorization({{"redirect_uri", "https://evil.example/cb"}, {"prompt", prompt}}));
     EXPECT_EQ(answer.status, 400U);
     EXPECT_FALSE(header(answer, "Location"));
   }

@@ -13,9 +13,11 @@ TEST(PendingAuthorizations, ATokenIsTakenOnceAndOnlyInTime) {
   std::uint32_t counter = 0;
   const Random random = [&](std::span<unsigned char> out) {
     ++counter;
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<unsigned char>((counter >> (8 * (i % 4))) + i);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<unsigned char>((counter >> (8 * (i % 4))) + i);
   };
-  const auto token = pending.put({.tenant = "t", .request = "a=1", .expires_at = kStart + kPendingLifetime}, random, kStart);
+  const auto token =
+      pending.put({.tenant = "t", .request = "a=1", .expires_at = kStart + kPendingLifetime}, random, kStart);
   EXPECT_EQ(token.size(), 43U);
   EXPECT_FALSE(pending.take("", kStart));
   EXPECT_FALSE(pending.take("other", kStart));

@@ -10,7 +10,8 @@ TEST(RuntimeConsents, GrantsAddUpPerClientResourceAndUser) {
   RuntimeConsents consents;
   consents.grant("client", "graph", "alice", {"User.Read"});
   consents.grant("client", "graph", "alice", {"Mail.Read", "User.Read"});
-  EXPECT_EQ(consents.scopes("client", "graph", "alice"), (std::vector<std::string>{"User.Read", "Mail.Read"}));
+  EXPECT_EQ(consents.scopes("client", "graph", "alice"),
+            (std::vector<std::string>{"User.Read", "Mail.Read"}));
   EXPECT_TRUE(consents.scopes("client", "graph", "bob").empty());
   EXPECT_TRUE(consents.scopes("server", "graph", "alice").empty());
   EXPECT_TRUE(consents.scopes("client", "server", "alice").empty());
