@@ -85,6 +85,8 @@ HttpAnswer refuse_authorization(const IdentityProvider& provider, const Refusal&
                                         error.code, refusal.failure.message, trace_id,
                                         random_guid(provider.random()), entra_timestamp(provider.now()))},
       {"error_uri", fmt::format("{}/error?code={}", provider.base_url(), error.code)}};
+  // Entra's error_subcode (cancel: the user declined), which MSAL reads to tell a cancel from a failure.
+  if (!error.suberror.empty()) fields.emplace_back("error_subcode", std::string(error.suberror));
   if (!refusal.to_client->state.empty()) fields.emplace_back("state", refusal.to_client->state);
   return send_to_client(*refusal.to_client, fields);
 }

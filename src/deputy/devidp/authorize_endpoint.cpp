@@ -430,9 +430,7 @@ HttpAnswer Flow::resume(const Form& posted) {
       if (decision == "cancel") {
         count_authorization(R"(result="consent",decision="cancel")");
         return refuse_authorization(provider_,
-                                    {{IdpError::kAccessDenied,
-                                      "The user has denied access to the scope requested by the client "
-                                      "application. User declined to consent to access the app."},
+                                    {{IdpError::kAccessDenied, "User declined to consent to access the app."},
                                      &authorization});
       }
       if (decision != "accept") return show(std::move(*pending), authorization, SignInStep::kConsent);

@@ -240,7 +240,9 @@ TEST_F(AuthorizePages, CancelSendsAccessDeniedAndRecordsNothing) {
   ASSERT_EQ(cancelled.status, 302U);
   const auto params = redirect_params(cancelled);
   EXPECT_EQ(params.value("error"), "access_denied");
-  EXPECT_TRUE(error_description(cancelled).starts_with("AADSTS65004: ")) << error_description(cancelled);
+  EXPECT_TRUE(error_description(cancelled).starts_with("AADSTS65004: User declined to consent to access the app."))
+      << error_description(cancelled);
+  EXPECT_EQ(params.value("error_subcode"), "cancel");
   EXPECT_EQ(params.value("state"), "s-123");
   EXPECT_FALSE(params.get("code"));
   // Still signed in, still not consented: prompt=none hears consent_required.
