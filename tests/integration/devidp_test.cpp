@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <thread>
 
 namespace deputy::testing {
@@ -185,6 +187,169 @@ TEST_F(DevIdp, ErrorsComeBackEntraShapedWithTheCorrelationId) {
   ASSERT_TRUE(tenant);
   EXPECT_EQ(tenant->status, 400U);
   EXPECT_EQ(json::parse(tenant->body).at("error_codes"), json::array({90002}));
+}
+
+/// A browser over the wire: the cookies the provider sets are sent back; the pages' forms are posted with
+/// their CSRF token.
+class WireBrowser {
+ public:
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  explicit WireBrowser(std::function<Result(net::ClientRequest)> send) : send_(std::move(send)) {}
+
+  Result get(const std::string& url) {
+    net::ClientRequest request;
+    request.url = url;
+    return exchange(std::move(request));
+  }
+  Result submit(const std::string& page, const std::string& action, Fields fields) {
+    fields.emplace_back("csrf", input(page, "csrf"));
+    net::ClientRequest request;
+    request.method = boost::beast::http::verb::post;
+    request.url = action;
+    request.body = encode(fields);
+    request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    return exchange(std::move(request));
+  }
+  static std::string input(const std::string& page, std::string_view name) {
+    const std::string marker = "name=\"" + std::string(name) + "\" value=\"";
+    const auto at = page.find(marker);
+    if (at == std::string::npos) return {};
+    const auto start = at + marker.size();
+    return page.substr(start, page.find('"', start) - start);
+  }
+  static std::string encode(const Fields& fields) {
+    std::string out;
+    for (const auto& [name, value] : fields) {
+      out += (out.empty() ? "" : "&") + devidp::form_encode(name) + "=" + devidp::form_encode(value);
+    }
+    return out;
+  }
+  std::vector<std::string> set_cookies;  // every Set-Cookie seen, as sent
+
+ private:
+  Result exchange(net::ClientRequest request) {
+    std::string cookie;
+    for (const auto& [name, value] : cookies_) cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+    if (!cookie.empty()) request.headers.push_back({"Cookie", cookie});
+    auto response = send_(std::move(request));
+    if (response) {
+      for (const auto& header : response->headers) {
+        if (!boost::beast::iequals(header.name, "Set-Cookie")) continue;
+        set_cookies.push_back(header.value);
+        const auto equals = header.value.find('=');
+        cookies_[header.value.substr(0, equals)] = header.value.substr(equals + 1, header.value.find(';') - equals - 1);
+      }
+    }
+    return response;
+  }
+  std::function<Result(net::ClientRequest)> send_;
+  std::map<std::string, std::string> cookies_;
+};
+
+/// The code (and the rest) of a redirect to the client.
+std::map<std::string, std::string> redirect_query(const net::ClientResponse& response) {
+  std::map<std::string, std::string> out;
+  const auto location = std::string(response.header("Location").value_or(""));
+  const auto question = location.find('?');
+  if (question == std::string::npos) return out;
+  auto form = devidp::parse_form(std::string_view(location).substr(question + 1));
+  if (form) {
+    for (const auto& [name, value] : form->fields()) out[name] = value;
+  }
+  return out;
+}
+
+TEST_F(DevIdp, TheSignInPagesOverTlsWithTheSessionCookieAndCarolsMfaStep) {
+  net::HttpClient client(trusting());
+  WireBrowser browser([&client](net::ClientRequest request) { return send(client, std::move(request)); });
+  const std::string tenant(kTenant);
+  const std::string action = url("/" + tenant + "/oauth2/v2.0/authorize");
+  const std::string redirect = "http://localhost:8100/auth/callback";
+  const std::string challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";  // RFC 7636 appendix B
+  const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  auto authorize_url = [&](WireBrowser::Fields extra) {
+    WireBrowser::Fields fields{{"client_id", std::string(kClientId)},
+                               {"response_type", "code"},
+                               {"redirect_uri", redirect},
+                               {"scope", "api://" + std::string(kServerId) + "/access_as_user openid offline_access"},
+                               {"state", "wire"},
+                               {"code_challenge", challenge},
+                               {"code_challenge_method", "S256"}};
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    return action + "?" + WireBrowser::encode(fields);
+  };
+  auto redeem = [&](const std::string& code) {
+    return post_form(client, "/" + tenant + "/oauth2/v2.0/token",
+                     {{"grant_type", "authorization_code"},
+                      {"client_id", std::string(kClientId)},
+                      {"client_secret", "dev-client-secret-not-for-production"},
+                      {"code", code},
+                      {"redirect_uri", redirect},
+                      {"code_verifier", verifier}});
+  };
+  auto on_behalf_of = [&](const std::string& assertion) {
+    return post_form(client, "/" + tenant + "/oauth2/v2.0/token",
+                     {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                      {"client_id", std::string(kServerId)},
+                      {"client_secret", "dev-server-secret-not-for-production"},
+                      {"assertion", assertion},
+                      {"scope", "https://graph.microsoft.com/.default"},
+                      {"requested_token_use", "on_behalf_of"}});
+  };
+
+  // carol signs in with her password: a code, and the session cookie.
+  auto page = browser.get(authorize_url({}));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200U);
+  EXPECT_NE(page->body.find("id=\"password\""), std::string::npos);
+  auto signed_in = browser.submit(page->body, action, {{"username", "carol@deputy-dev.test"}, {"password", "dev-password-carol"}});
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 302U) << signed_in->body;
+  ASSERT_EQ(browser.set_cookies.size(), 2U);  // the browser binding, then the session
+  EXPECT_TRUE(browser.set_cookies[1].starts_with("deputy_idp_session="));
+  EXPECT_NE(browser.set_cookies[1].find("; Path=/" + tenant + "; Secure; HttpOnly; SameSite=None; Max-Age=28800"),
+            std::string::npos)
+      << browser.set_cookies[1];
+  auto token = redeem(redirect_query(*signed_in)["code"]);
+  ASSERT_TRUE(token);
+  ASSERT_EQ(token->status, 200U) << token->body;
+
+  // The server's On-Behalf-Of for Graph: the claims challenge.
+  auto refused = on_behalf_of(std::string(json::parse(token->body).at("access_token").as_string()));
+  ASSERT_TRUE(refused);
+  ASSERT_EQ(refused->status, 400U);
+  const std::string claims(json::parse(refused->body).at("claims").as_string());
+
+  // Back at /authorize with the claims: the session skips the password, the MFA page asks for the code.
+  auto mfa = browser.get(authorize_url({{"claims", claims}}));
+  ASSERT_TRUE(mfa);
+  ASSERT_EQ(mfa->status, 200U);
+  ASSERT_NE(mfa->body.find("id=\"otp\""), std::string::npos) << mfa->body;
+  auto passed = browser.submit(mfa->body, action, {{"otp", "000000"}});
+  ASSERT_TRUE(passed);
+  ASSERT_EQ(passed->status, 302U) << passed->body;
+  auto stepped_up = redeem(redirect_query(*passed)["code"]);
+  ASSERT_TRUE(stepped_up);
+  ASSERT_EQ(stepped_up->status, 200U);
+  auto obo = on_behalf_of(std::string(json::parse(stepped_up->body).at("access_token").as_string()));
+  ASSERT_TRUE(obo);
+  EXPECT_EQ(obo->status, 200U) << obo->body;
+
+  // prompt=none with the cookie: a code at once. Without it: login_required.
+  auto silent = browser.get(authorize_url({{"prompt", "none"}}));
+  ASSERT_TRUE(silent);
+  ASSERT_EQ(silent->status, 302U);
+  EXPECT_FALSE(redirect_query(*silent)["code"].empty());
+  WireBrowser stranger([&client](net::ClientRequest request) { return send(client, std::move(request)); });
+  auto anonymous = stranger.get(authorize_url({{"prompt", "none"}}));
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(redirect_query(*anonymous)["error"], "login_required");
+  // And the stranger cannot post carol's page.
+  auto page_again = browser.get(authorize_url({{"prompt", "login"}}));
+  ASSERT_TRUE(page_again);
+  auto stolen = stranger.submit(page_again->body, action, {{"username", "carol@deputy-dev.test"}, {"password", "dev-password-carol"}});
+  ASSERT_TRUE(stolen);
+  EXPECT_EQ(stolen->status, 400U);
 }
 
 TEST_F(DevIdp, AClientThatDoesNotTrustTheCaIsRefusedTheHandshake) {

@@ -3,8 +3,9 @@
 
 Starts `deputy idp --state <tmp> --port 0`, trusts its CA through REQUESTS_CA_BUNDLE, and drives MSAL's
 ConfidentialClientApplication with instance_discovery=False and authority https://127.0.0.1:PORT/<tenant>:
-client credentials; the authorization code flow with PKCE (the sign-in form posted as a browser would), the
-refresh token through acquire_token_silent; On-Behalf-Of with a secret and with a certificate; and the errors
+client credentials; the authorization code flow with PKCE (the pages' forms posted as a browser would, cookies
+kept): the sign-in session (prompt=none, prompt=login), the account picker, the consent page, carol's MFA step
+after the server's On-Behalf-Of answered with a claims challenge; the refresh token through acquire_token_silent; On-Behalf-Of with a secret and with a certificate; and the errors
 a middle tier must handle (claims challenge, forged, expired and misaddressed assertions, wrong secrets, a
 reused code, an unregistered redirect URI); then the chain's last hop: the OBO result presented to the dev Graph
 (`graph on URL`), which serves alice's site to alice and refuses bob, and records the token by its hash.
@@ -68,30 +69,58 @@ def claims_of(token):
 REDIRECT_URI = "http://localhost:8100/auth/callback"
 
 
-class LoginForm(html.parser.HTMLParser):
-    """The sign-in page's form: its action and its inputs, as a browser would submit them."""
+class Page(html.parser.HTMLParser):
+    """One of the provider's pages as a browser sees it: the form's action and hidden inputs (the CSRF token),
+    the ids on it (#username, #password, #otp, #accept, #cancel, #other) and the accounts the picker offers."""
 
-    def __init__(self, page):
+    def __init__(self, text):
         super().__init__()
         self.action = None
         self.fields = {}
-        self.feed(page)
+        self.ids = set()
+        self.accounts = []
+        self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
         if tag == "form":
             self.action = attrs.get("action")
-        elif tag == "input" and attrs.get("name"):
+        elif tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
             self.fields[attrs["name"]] = attrs.get("value", "")
+        elif tag == "button" and attrs.get("data-account"):
+            self.accounts.append(attrs["data-account"])
+
+
+class Browser:
+    """A browser with a cookie jar: opens an authorization URL, posts the pages' forms, never follows the
+    redirect to the client (its query is what MSAL wants)."""
+
+    def __init__(self):
+        import requests
+        self.session = requests.Session()
+
+    def open(self, url):
+        return self.session.get(url, allow_redirects=False, timeout=10)
+
+    def submit(self, answer, **fields):
+        page = Page(answer.text)
+        data = dict(page.fields)
+        data.update(fields)
+        return self.session.post(page.action, data=data, allow_redirects=False, timeout=10)
+
+    def sign_in(self, url, login, password):
+        return self.submit(self.open(url), username=login, password=password)
+
+
+def shows(answer, element_id):
+    return answer.status_code == 200 and element_id in Page(answer.text).ids
 
 
 def sign_in(flow, login, password):
-    """Follows flow["auth_uri"] like a browser: the page, the form posted, the redirect not followed."""
-    import requests
-    page = requests.get(flow["auth_uri"], timeout=10)
-    form = LoginForm(page.text)
-    form.fields.update(login=login, passwd=password)
-    return requests.post(form.action, data=form.fields, allow_redirects=False, timeout=10)
+    """Follows flow["auth_uri"] in a fresh browser: the page, the form posted, the redirect not followed."""
+    return Browser().sign_in(flow["auth_uri"], login, password)
 
 
 def redirect_params(answer):
@@ -349,6 +378,104 @@ def main(idp):
         again = web.acquire_token_by_auth_code_flow(dict(flow), params)
         check("  the same code again: invalid_grant AADSTS54005",
               again.get("error") == "invalid_grant" and 54005 in again.get("error_codes", []), again)
+
+    # --- The sign-in session: a second authorization in the same browser needs no password
+    browser = Browser()
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI)
+    answer = browser.sign_in(flow["auth_uri"], "alice@deputy-dev.test", "dev-password-alice")
+    cookie = answer.headers.get("Set-Cookie", "")
+    check("sign-in sets the session cookie: HttpOnly, Secure, SameSite=None, the tenant's path",
+          cookie.startswith("deputy_idp_session=") and "HttpOnly" in cookie and "Secure" in cookie
+          and "SameSite=None" in cookie and f"Path=/{TENANT}" in cookie, cookie)
+    web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI, prompt="none")
+    answer = browser.open(flow["auth_uri"])
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    check("  prompt=none with the cookie: a code at once, and MSAL's tokens for alice",
+          answer.status_code == 302 and "access_token" in result
+          and claims_of(result["access_token"]).get("preferred_username") == "alice@deputy-dev.test", result)
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI, prompt="none")
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(Browser().open(flow["auth_uri"]))[1])
+    check("  prompt=none without it: login_required AADSTS50058",
+          result.get("error") == "login_required" and "AADSTS50058" in result.get("error_description", ""), result)
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI, prompt="login")
+    check("  prompt=login: the password page despite the session", shows(browser.open(flow["auth_uri"]), "password"))
+
+    # --- The account picker
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI, prompt="select_account")
+    picker = browser.open(flow["auth_uri"])
+    check("prompt=select_account: the picker with alice and another account",
+          Page(picker.text).accounts == ["alice@deputy-dev.test"] and shows(picker, "other"), picker.text[:300])
+    answer = browser.submit(browser.submit(picker, account=""), username="bob@deputy-dev.test",
+                            password="dev-password-bob")
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    check("  another account: bob signs in with his password",
+          "access_token" in result and claims_of(result["access_token"]).get("preferred_username") == "bob@deputy-dev.test",
+          result)
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI)
+    picker = browser.open(flow["auth_uri"])
+    check("  two accounts in the browser: the picker without being asked",
+          sorted(Page(picker.text).accounts) == ["alice@deputy-dev.test", "bob@deputy-dev.test"], picker.status_code)
+    result = web.acquire_token_by_auth_code_flow(
+        flow, redirect_params(browser.submit(picker, account="alice@deputy-dev.test"))[1])
+    check("  choosing alice: her tokens, no password",
+          "access_token" in result and claims_of(result["access_token"]).get("preferred_username") == "alice@deputy-dev.test",
+          result)
+
+    # --- Consent: the client has none for Graph
+    graph_scopes = ["https://graph.microsoft.com/User.Read"]
+    flow = web.initiate_auth_code_flow(graph_scopes, redirect_uri=REDIRECT_URI)
+    consent = Browser().sign_in(flow["auth_uri"], "bob@deputy-dev.test", "dev-password-bob")
+    check("consent page for Graph's User.Read (#accept, #cancel)",
+          shows(consent, "accept") and shows(consent, "cancel") and 'data-scope="https://graph.microsoft.com/User.Read"'
+          in consent.text, consent.status_code)
+    elsewhere = Browser().submit(consent, consent="accept")
+    check("  the page posted from another browser: refused (400), never redirected",
+          elsewhere.status_code == 400 and "Location" not in elsewhere.headers, elsewhere.status_code)
+    flow = web.initiate_auth_code_flow(graph_scopes, redirect_uri=REDIRECT_URI)
+    consenting = Browser()
+    consent = consenting.sign_in(flow["auth_uri"], "bob@deputy-dev.test", "dev-password-bob")
+    answer = consenting.submit(consent, consent="cancel")
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    check("  cancel: access_denied AADSTS65004",
+          result.get("error") == "access_denied" and "AADSTS65004" in result.get("error_description", ""), result)
+    flow = web.initiate_auth_code_flow(graph_scopes, redirect_uri=REDIRECT_URI)
+    consent = consenting.open(flow["auth_uri"])
+    answer = consenting.submit(consent, consent="accept")
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    check("  accept: a Graph token for bob with scp User.Read",
+          "access_token" in result and claims_of(result["access_token"]).get("scp") == "User.Read"
+          and claims_of(result["access_token"]).get("upn") == "bob@deputy-dev.test", result)
+    flow = web.initiate_auth_code_flow(graph_scopes, redirect_uri=REDIRECT_URI, prompt="none")
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(consenting.open(flow["auth_uri"]))[1])
+    check("  the consent is remembered: prompt=none gets the token", "access_token" in result, result)
+
+    # --- carol: the server's On-Behalf-Of challenges her, she comes back with the claims, the MFA page
+    carol = Browser()
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI)
+    answer = carol.sign_in(flow["auth_uri"], "carol@deputy-dev.test", "dev-password-carol")
+    first = web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    challenge = server.acquire_token_on_behalf_of(first.get("access_token", ""), GRAPH_DEFAULT)
+    check("carol signed in with a password: the OBO answers with a claims challenge",
+          challenge.get("error") == "interaction_required" and challenge.get("claims"), challenge)
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI, claims_challenge=challenge.get("claims"))
+    mfa = carol.open(flow["auth_uri"])
+    check("  back at /authorize with the claims: the MFA page (#otp) and its dev hint, no password asked",
+          shows(mfa, "otp") and not shows(mfa, "password") and "000000" in mfa.text, mfa.text[:300])
+    wrong = carol.submit(mfa, otp="999999")
+    check("  a wrong code shows the page again", shows(wrong, "otp") and "Location" not in wrong.headers)
+    answer = carol.submit(wrong, otp="000000")
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(answer)[1])
+    check("  the right code: MSAL's tokens carry amr pwd and mfa",
+          "access_token" in result and claims_of(result["access_token"]).get("amr") == ["pwd", "mfa"], result)
+    chain = server.acquire_token_on_behalf_of(result.get("access_token", ""), GRAPH_DEFAULT)
+    check("  and the OBO for Graph passes",
+          "access_token" in chain and claims_of(chain["access_token"]).get("upn") == "carol@deputy-dev.test", chain)
+    flow = web.initiate_auth_code_flow(api_scopes, redirect_uri=REDIRECT_URI, prompt="none",
+                                       claims_challenge=challenge.get("claims"))
+    result = web.acquire_token_by_auth_code_flow(flow, redirect_params(carol.open(flow["auth_uri"]))[1])
+    check("  the session remembers the MFA: prompt=none with the claims gets a token",
+          "access_token" in result and claims_of(result["access_token"]).get("amr") == ["pwd", "mfa"], result)
 
     flow = web.initiate_auth_code_flow(api_scopes, redirect_uri="https://evil.example/callback")
     import requests

@@ -1,5 +1,7 @@
 #include "deputy/devidp/directory.hpp"
 
+#include "deputy/devidp/runtime_consents.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -90,6 +92,9 @@ std::vector<std::string> Directory::consented_scopes(const Application& client, 
     if (consent.client != client.key || consent.resource != resource.key) continue;
     if (!consent.all_principals && !contains(consent.users, user.key)) continue;
     for (const auto& scope : consent.scopes) add_unique(out, scope);
+  }
+  if (runtime_consents) {
+    for (const auto& scope : runtime_consents->scopes(client.key, resource.key, user.key)) add_unique(out, scope);
   }
   return out;
 }

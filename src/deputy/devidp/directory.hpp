@@ -2,16 +2,23 @@
 // The development identity provider's directory: one tenant, its app registrations (the MCP server, its
 // client, and Microsoft Graph as a resource), users with their app-role assignments and conditions, consent
 // grants, and the SharePoint sites the dev Graph serves. Read from YAML (directory_yaml.hpp); read-only once
-// the provider runs, so every thread may look things up without a lock.
+// the provider runs, so every thread may look things up without a lock. The one exception is the consent users
+// give on the consent page (runtime_consents.hpp), which the provider attaches and which locks itself.
 
 #include "deputy/auth/jwk.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace deputy::devidp {
+
+class RuntimeConsents;
+
+/// The second factor's one-time code of a user whose directory entry names none.
+inline constexpr std::string_view kDefaultMfaCode = "000000";
 
 struct Tenant {
   std::string id;            // GUID: the tid claim, the issuer's path segment
@@ -99,6 +106,7 @@ struct User {
   std::string upn;           // alice@deputy-dev.test: upn, preferred_username
   std::string display_name;
   std::string password;      // dev only; never logged
+  std::string mfa_code = std::string(kDefaultMfaCode);  // the MFA page's fixed code (dev only; never logged)
   std::vector<RoleAssignment> roles;
   std::vector<Condition> conditions;
 };
@@ -134,6 +142,8 @@ class Directory {
   std::vector<User> users;
   std::vector<Consent> consents;
   std::vector<Site> sites;
+  /// Consent given on the consent page while the provider runs (set by the provider; null: none).
+  std::shared_ptr<RuntimeConsents> runtime_consents;
 
   [[nodiscard]] const Application* find_app(std::string_view key) const;
   [[nodiscard]] const Application* find_app_by_client_id(std::string_view client_id) const;
@@ -149,7 +159,7 @@ class Directory {
   [[nodiscard]] bool names_tenant(std::string_view segment) const;
 
   /// The delegated scopes of `resource` that `client` may use for `user`: consent grants (for everyone or
-  /// for that user) and pre-authorization of `client` by `resource`.
+  /// for that user, from the file or given on the consent page) and pre-authorization of `client` by `resource`.
   [[nodiscard]] std::vector<std::string> consented_scopes(const Application& client, const Application& resource,
                                                           const User& user) const;
   /// The app roles of `resource` assigned to `user`, and those granted to `client` as application permissions.

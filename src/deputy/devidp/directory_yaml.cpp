@@ -194,7 +194,7 @@ Application parse_application(const std::string& key, const Node& node) {
 }
 
 User parse_user(const std::string& key, const Node& node) {
-  node.expect_map({"object_id", "upn", "display_name", "password", "roles", "conditions"});
+  node.expect_map({"object_id", "upn", "display_name", "password", "mfa_code", "roles", "conditions"});
   User user;
   user.key = key;
   user.object_id = node.guid("object_id");
@@ -202,6 +202,8 @@ User parse_user(const std::string& key, const Node& node) {
   if (user.upn.find('@') == std::string::npos) fail(node.source(), node.join("upn"), "must be name@domain");
   user.display_name = node.string_or("display_name", key);
   user.password = node.string("password");
+  user.mfa_code = node.string_or("mfa_code", std::string(kDefaultMfaCode));
+  if (user.mfa_code.empty()) fail(node.source(), node.join("mfa_code"), "must not be empty");
   for (const auto& [resource, roles] : node.child("roles").entries()) {
     for (auto& role : Node::strings(roles)) user.roles.push_back({.resource = resource, .role = std::move(role)});
   }

@@ -53,6 +53,8 @@ const ErrorInfo& info(IdpError error) {
   static const ErrorInfo kLoginRequired{"login_required", 50058, 400, "", "login_required"};
   static const ErrorInfo kInteractiveConsentRequired{"consent_required", 65001, 400, "", "consent_required"};
   static const ErrorInfo kInvalidCredentials{"invalid_grant", 50126, 400, "", "invalid_credentials"};
+  static const ErrorInfo kAccessDenied{"access_denied", 65004, 400, "cancel", "access_denied"};
+  static const ErrorInfo kAccountSelectionRequired{"interaction_required", 16000, 400, "", "account_selection_required"};
   static const ErrorInfo kInternal{"temporarily_unavailable", 90033, 500, "", "internal"};
   switch (error) {
     case IdpError::kMissingParameter: return kMissingParameter;
@@ -95,6 +97,8 @@ const ErrorInfo& info(IdpError error) {
     case IdpError::kLoginRequired: return kLoginRequired;
     case IdpError::kInteractiveConsentRequired: return kInteractiveConsentRequired;
     case IdpError::kInvalidCredentials: return kInvalidCredentials;
+    case IdpError::kAccessDenied: return kAccessDenied;
+    case IdpError::kAccountSelectionRequired: return kAccountSelectionRequired;
     case IdpError::kInternal: return kInternal;
   }
   return kInternal;

@@ -50,8 +50,10 @@ enum class IdpError : std::uint8_t {
   kUnsupportedResponseType,     // 700054 unsupported_response_type
   kPkceRequired,                // 9002325 invalid_request: a public client without code_challenge
   kLoginRequired,               // 50058 login_required: prompt=none and no session
-  kInteractiveConsentRequired,  // 65001 consent_required: at /authorize (until the consent page exists)
+  kInteractiveConsentRequired,  // 65001 consent_required: at /authorize with prompt=none and no consent
   kInvalidCredentials,          // 50126 invalid_grant: wrong user name or password (shown on the login page)
+  kAccessDenied,                // 65004 access_denied (error_subcode cancel): the user cancelled consent
+  kAccountSelectionRequired,    // 16000 interaction_required: prompt=none, several accounts and no login_hint
   kInternal,                    // 90033 temporarily_unavailable (500): signing failed; our fault
 };
 

@@ -8,23 +8,18 @@
 
 namespace deputy::devidp {
 
-namespace {
-
-std::string hash_of(std::string_view secret) {
+std::string secret_hash(std::string_view secret) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_Digest(secret.data(), secret.size(), digest.data(), &length, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
-/// 32 random bytes, base64url: unguessable, and URL-safe for the redirect.
-std::string fresh_secret(const Random& random) {
+std::string random_secret(const Random& random) {
   std::array<unsigned char, 32> bytes{};
   random(bytes);
   return auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
-
-}  // namespace
 
 template <typename Grant>
 void GrantStore::bound(Table<Grant>& table, std::size_t limit, Clock::time_point now) {
@@ -45,7 +40,7 @@ void GrantStore::bound(Table<Grant>& table, std::size_t limit, Clock::time_point
 template <typename Grant>
 std::expected<Grant, RedeemError> GrantStore::redeem(Table<Grant>& table, std::string_view secret,
                                                      std::string_view client_id, Clock::time_point now) {
-  const auto key = hash_of(secret);
+  const auto key = secret_hash(secret);
   if (auto used = table.redeemed.find(key); used != table.redeemed.end()) {
     if (used->second >= now) return std::unexpected(RedeemError::kAlreadyRedeemed);
     table.redeemed.erase(used);
@@ -64,10 +59,10 @@ std::expected<Grant, RedeemError> GrantStore::redeem(Table<Grant>& table, std::s
 }
 
 std::string GrantStore::issue_code(CodeGrant grant, const Random& random, Clock::time_point now) {
-  auto code = fresh_secret(random);
+  auto code = random_secret(random);
   std::lock_guard lock(mutex_);
   bound(codes_, kMaxCodes, now);
-  codes_.live.emplace(hash_of(code), std::move(grant));
+  codes_.live.emplace(secret_hash(code), std::move(grant));
   return code;
 }
 
@@ -78,10 +73,10 @@ std::expected<CodeGrant, RedeemError> GrantStore::redeem_code(std::string_view c
 }
 
 std::string GrantStore::issue_refresh_token(RefreshGrant grant, const Random& random, Clock::time_point now) {
-  auto token = fresh_secret(random);
+  auto token = random_secret(random);
   std::lock_guard lock(mutex_);
   bound(refresh_tokens_, kMaxRefreshTokens, now);
-  refresh_tokens_.live.emplace(hash_of(token), std::move(grant));
+  refresh_tokens_.live.emplace(secret_hash(token), std::move(grant));
   return token;
 }
 
@@ -93,7 +88,7 @@ std::expected<RefreshGrant, RedeemError> GrantStore::redeem_refresh_token(std::s
 }
 
 void GrantStore::restore_refresh_token(std::string_view token, RefreshGrant grant) {
-  const auto key = hash_of(token);
+  const auto key = secret_hash(token);
   std::lock_guard lock(mutex_);
   refresh_tokens_.redeemed.erase(key);
   refresh_tokens_.live.emplace(key, std::move(grant));

@@ -23,6 +23,12 @@ inline constexpr std::chrono::hours kRefreshTokenLifetime{24 * 90};
 inline constexpr std::size_t kMaxCodes = 10'000;
 inline constexpr std::size_t kMaxRefreshTokens = 100'000;
 
+/// 32 random bytes, base64url: unguessable, and URL- and cookie-safe (codes, refresh tokens, sign-in session ids,
+/// CSRF tokens).
+[[nodiscard]] std::string random_secret(const Random& random);
+/// The SHA-256 of a secret, the key it is kept under: what the provider holds in memory cannot be replayed.
+[[nodiscard]] std::string secret_hash(std::string_view secret);
+
 /// What a code stands for, fixed when the user signed in at /authorize.
 struct CodeGrant {
   std::string client_id;

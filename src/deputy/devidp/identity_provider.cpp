@@ -20,6 +20,8 @@ IdentityProvider::IdentityProvider(Directory directory, SigningKeys keys, Provid
       keys_(std::move(keys)),
       options_(std::move(options)),
       issuer_(directory_, keys_, options_.base_url) {
+  // Each provider its own: a directory copied before it was handed over shares nothing with this one.
+  directory_.runtime_consents = std::make_shared<RuntimeConsents>();
   for (const auto& app : directory_.applications) {
     // An assertion is good for the app it was issued to, and only that one (shared/entra.md: "The assertion's
     // aud must be the middle-tier app itself"): its client id, or one of its identifier URIs.

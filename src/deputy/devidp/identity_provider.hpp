@@ -3,14 +3,18 @@
 // issuer, the validators of On-Behalf-Of assertions, the clock and the randomness. The endpoints
 // (discovery.hpp, authorize_endpoint.hpp, token_endpoint.hpp) are functions of it, so unit tests drive them
 // without sockets; the HTTP server (idp_server.hpp) only routes to them. Read-only after construction except
-// for the grant store (codes, refresh tokens), the token counters and the signing keys (rotation), which
-// synchronize themselves: any thread may use them.
+// for the grant store (codes, refresh tokens), the token counters, the signing keys (rotation), the browser
+// sign-in sessions, the authorization requests waiting for the user, and the consent users gave, each of which
+// synchronizes itself: any thread may use them.
 
 #include "deputy/auth/token_validator.hpp"
 #include "deputy/devidp/directory.hpp"
 #include "deputy/devidp/errors.hpp"
 #include "deputy/devidp/grant_store.hpp"
 #include "deputy/devidp/own_token_validator.hpp"
+#include "deputy/devidp/pending_authorizations.hpp"
+#include "deputy/devidp/runtime_consents.hpp"
+#include "deputy/devidp/sign_in_sessions.hpp"
 #include "deputy/devidp/signing_keys.hpp"
 #include "deputy/devidp/token_issuer.hpp"
 #include "deputy/devidp/token_stats.hpp"
@@ -76,6 +80,12 @@ class IdentityProvider {
   [[nodiscard]] std::chrono::seconds leeway() const { return options_.leeway; }
   /// Codes and refresh tokens: the provider's only mutable state, synchronized inside.
   [[nodiscard]] GrantStore& grants() const { return *grants_; }
+  /// Who is signed in in which browser (the deputy_idp_session cookie).
+  [[nodiscard]] SignInSessions& sessions() const { return *sessions_; }
+  /// Authorization requests whose pages are showing (their forms' CSRF tokens).
+  [[nodiscard]] PendingAuthorizations& pending() const { return *pending_; }
+  /// Consent given on the consent page; the directory's consent checks include it.
+  [[nodiscard]] RuntimeConsents& consents() const { return *directory_.runtime_consents; }
 
   /// The token endpoint URLs a client assertion may be addressed to (aud): the v2 endpoint under the tenant's
   /// id, domain, common and organizations, and under `segment` as the request spelled it.
@@ -102,6 +112,8 @@ class IdentityProvider {
   std::map<std::string, std::unique_ptr<OwnTokenValidator>, std::less<>> validators_;  // by client id
   std::unique_ptr<GrantStore> grants_ = std::make_unique<GrantStore>();
   std::unique_ptr<TokenStats> stats_ = std::make_unique<TokenStats>();
+  std::unique_ptr<SignInSessions> sessions_ = std::make_unique<SignInSessions>();
+  std::unique_ptr<PendingAuthorizations> pending_ = std::make_unique<PendingAuthorizations>();
 };
 
 }  // namespace deputy::devidp

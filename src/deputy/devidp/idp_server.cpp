@@ -56,7 +56,7 @@ std::string join_roles(const User& user) {
 
 HttpAnswer route(const IdentityProvider& provider, http::verb method, std::string_view target,
                  std::string_view content_type, std::string_view body, std::string_view client_request_id,
-                 bool admin) {
+                 std::string_view cookie, bool admin) {
   if (const auto raw_path = target.substr(0, target.find('?')); raw_path.starts_with("/_dev/")) {
     return admin ? admin_request(provider, method, raw_path) : text(404, "Not found\n");
   }
@@ -81,7 +81,8 @@ HttpAnswer route(const IdentityProvider& provider, http::verb method, std::strin
                                 .post = method == http::verb::post,
                                 .query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1),
                                 .content_type = content_type,
-                                .body = body});
+                                .body = body,
+                                .cookie = cookie});
   }
   return text(404, "Not found\n");
 }
@@ -112,7 +113,8 @@ IdpServer::IdpServer(IdpOptions options)
         const bool admin =
             admin_allowed(loopback_listener, request[http::field::origin], request[http::field::host]);
         HttpAnswer answer = route(*provider_, request.method(), request.target(),
-                                  request[http::field::content_type], request.body(), client_request_id, admin);
+                                  request[http::field::content_type], request.body(), client_request_id,
+                                  request[http::field::cookie], admin);
         // Tokens, codes and sign-in pages must not be cached by anything between us and the client (RFC 6749
         // §5.1).
         std::vector<net::Header> headers{net::Header{"Cache-Control", "no-store, no-cache"},

@@ -90,11 +90,12 @@ class IdpServer {
   std::unique_ptr<net::HttpServer> http_;
 };
 
-/// Routes one request to an endpoint (exposed for tests): the answer for `method` on `target`. `admin`: the
-/// caller may use the /_dev/ hooks (otherwise they are 404).
+/// Routes one request to an endpoint (exposed for tests): the answer for `method` on `target`. `cookie` is the
+/// Cookie header (the authorization endpoint's sign-in session); `admin`: the caller may use the /_dev/ hooks
+/// (otherwise they are 404).
 [[nodiscard]] HttpAnswer route(const IdentityProvider& provider, boost::beast::http::verb method,
                                std::string_view target, std::string_view content_type, std::string_view body,
-                               std::string_view client_request_id, bool admin = false);
+                               std::string_view client_request_id, std::string_view cookie = {}, bool admin = false);
 
 /// The base URL `deputy idp` last listened on with this state directory (<state>/url), if any.
 [[nodiscard]] std::optional<std::string> recorded_base_url(const std::filesystem::path& state_dir);

@@ -44,7 +44,7 @@ class Admin : public ::testing::Test {
   TestProvider idp;
 
   HttpAnswer admin(http::verb method, std::string_view path) const {
-    return route(idp.provider(), method, path, "", "", "", true);
+    return route(idp.provider(), method, path, "", "", "", {}, true);
   }
   std::vector<std::string> published_kids() const {
     std::vector<std::string> out;

@@ -1,6 +1,6 @@
 // The authorization endpoint and the grants that follow it: sign-in, codes, PKCE, id_token, refresh rotation,
 // and every refusal, shown or redirected as Entra does.
-#include "devidp_fixture.hpp"
+#include "authorize_fixture.hpp"
 
 #include "deputy/auth/base64url.hpp"
 #include "deputy/devidp/authorize_endpoint.hpp"
@@ -10,63 +10,22 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <map>
+#include <optional>
 
 namespace deputy::devidp::testing {
 namespace {
 
-constexpr std::string_view kRedirect = "http://localhost:8100/auth/callback";
-const std::string kServerScope = "api://" + std::string(kServerId) + "/access_as_user";
-constexpr std::string_view kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";  // RFC 7636 appendix B
-constexpr std::string_view kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-Fields authorization(Fields extra = {}) {
-  Fields fields{{"client_id", std::string(kClientId)},
-                {"response_type", "code"},
-                {"redirect_uri", std::string(kRedirect)},
-                {"scope", kServerScope + " openid profile offline_access"},
-                {"state", "s-123"},
-                {"nonce", "n-456"},
-                {"code_challenge", std::string(kChallenge)},
-                {"code_challenge_method", "S256"},
-                {"client_info", "1"}};
-  for (auto& [name, value] : extra) {
-    std::erase_if(fields, [&](const auto& field) { return field.first == name; });
-    if (value != "<absent>") fields.emplace_back(name, value);
-  }
-  return fields;
-}
-
-/// The query parameters of a redirect's Location (the part after '?').
-Form redirect_params(const HttpAnswer& answer) {
-  for (const auto& [name, value] : answer.headers) {
-    if (name == "Location") {
-      EXPECT_TRUE(value.starts_with(std::string(kRedirect) + "?")) << value;
-      auto form = parse_form(std::string_view(value).substr(value.find('?') + 1));
-      EXPECT_TRUE(form);
-      return form ? *form : Form{};
-    }
-  }
-  ADD_FAILURE() << "no Location: " << answer.status << " " << answer.body;
-  return {};
-}
-
 class Authorize : public ::testing::Test {
  protected:
-  HttpAnswer get(const Fields& fields, std::string_view tenant = kTenantId) {
-    const std::string query = encode(fields);
-    return authorize(idp.provider(), {.tenant = tenant, .query = query});
-  }
+  HttpAnswer get(const Fields& fields, std::string_view tenant = kTenantId) { return browser.open(fields, tenant); }
   HttpAnswer sign_in(const Fields& fields, std::string_view login, std::string_view password) {
-    Fields form = fields;
-    form.emplace_back("login", std::string(login));
-    form.emplace_back("passwd", std::string(password));
-    const std::string body = encode(form);
-    return authorize(idp.provider(),
-                     {.tenant = kTenantId, .post = true, .content_type = "application/x-www-form-urlencoded", .body = body});
+    return browser.sign_in(fields, login, password);
   }
-  /// Signs `user` in and returns the code.
+  /// Signs `user` in (in a fresh browser) and returns the code.
   std::string code_for(std::string_view user, const Fields& fields = authorization()) {
-    const auto answer = sign_in(fields, std::string(user) + "@deputy-dev.test", "dev-password-" + std::string(user));
+    Browser fresh(idp.provider());
+    const auto answer = fresh.sign_in(fields, std::string(user) + "@deputy-dev.test", "dev-password-" + std::string(user));
     EXPECT_EQ(answer.status, 302U) << answer.body;
     return std::string(redirect_params(answer).value("code"));
   }
@@ -97,19 +56,22 @@ class Authorize : public ::testing::Test {
   }
 
   TestProvider idp;
+  Browser browser{idp.provider()};
 };
 
-TEST_F(Authorize, TheSignInPageCarriesTheRequestAndEscapesIt) {
+TEST_F(Authorize, TheSignInPageKeepsTheRequestServerSide) {
   const auto answer = get(authorization({{"state", "\"><script>alert(1)</script>"}, {"login_hint", "bob@deputy-dev.test"}}));
   ASSERT_EQ(answer.status, 200U) << answer.body;
   EXPECT_EQ(answer.content_type, "text/html; charset=utf-8");
-  EXPECT_NE(answer.body.find("name=\"passwd\""), std::string::npos);
-  EXPECT_NE(answer.body.find("value=\"bob@deputy-dev.test\""), std::string::npos);
+  EXPECT_NE(answer.body.find("id=\"password\" name=\"password\""), std::string::npos);
+  EXPECT_NE(answer.body.find("id=\"username\" name=\"username\" value=\"bob@deputy-dev.test\""), std::string::npos);
+  // The request stays server-side: the form carries its CSRF token, not the parameters.
+  EXPECT_EQ(input_value(answer.body, "csrf").size(), 43U);
+  EXPECT_EQ(answer.body.find("name=\"state\""), std::string::npos);
   EXPECT_NE(answer.body.find("to continue to deputy MCP client"), std::string::npos);
   EXPECT_NE(answer.body.find("action=\"https://idp.test:8443/" + std::string(kTenantId) + "/oauth2/v2.0/authorize\""),
             std::string::npos);
-  EXPECT_EQ(answer.body.find("<script>"), std::string::npos);
-  EXPECT_NE(answer.body.find("&quot;&gt;&lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(answer.body.find("<script>"), std::string::npos);  // the state stays server-side, not on the page
   const bool framing_refused = std::ranges::any_of(answer.headers, [](const auto& header) {
     return header.first == "X-Frame-Options" && header.second == "DENY";
   });
@@ -138,13 +100,23 @@ TEST_F(Authorize, FormPostModePostsTheCodeToTheRedirectUri) {
 
 TEST_F(Authorize, AWrongPasswordShowsThePageAgainWithoutACode) {
   for (auto [login, password] : {std::pair{"alice@deputy-dev.test", "dev-password-bob"},
-                                 std::pair{"mallory@deputy-dev.test", "x"}, std::pair{"alice@deputy-dev.test", ""}}) {
+                                 std::pair{"mallory@deputy-dev.test", "x"}, std::pair{"alice@deputy-dev.test", ""},
+                                 std::pair{"mallory@deputy-dev.test", "dev-password-alice"}}) {
     SCOPED_TRACE(login);
     const auto answer = sign_in(authorization(), login, password);
     EXPECT_EQ(answer.status, 200U);
-    EXPECT_NE(answer.body.find("Your account or password is incorrect"), std::string::npos);
+    // The same words whichever part was wrong: the page does not tell which accounts exist.
+    EXPECT_NE(answer.body.find("<p class=\"error\" role=\"alert\">Your account or password is incorrect. "
+                               "(AADSTS50126)</p>"),
+              std::string::npos);
     EXPECT_EQ(answer.body.find("dev-password"), std::string::npos);  // never echoed
-    EXPECT_TRUE(std::ranges::none_of(answer.headers, [](const auto& h) { return h.first == "Location"; }));
+    EXPECT_NE(answer.body.find("value=\"" + std::string(login) + "\""), std::string::npos);
+    EXPECT_FALSE(header(answer, "Location"));
+    EXPECT_FALSE(browser.cookies().contains(std::string(kSessionCookie)));
+    // The page shown again works.
+    const auto retried = browser.submit(answer, {{"username", "alice@deputy-dev.test"}, {"password", "dev-password-alice"}});
+    EXPECT_EQ(retried.status, 302U) << retried.body;
+    browser.cookies().clear();
   }
 }
 
@@ -207,22 +179,20 @@ TEST_F(Authorize, LaterRefusalsGoBackToTheClientWithState) {
   }
 }
 
-TEST_F(Authorize, MissingConsentGoesBackAsConsentRequired) {
-  // The client has no consent for Graph: the user signs in, and the client hears consent_required.
-  const auto answer = sign_in(authorization({{"scope", "https://graph.microsoft.com/User.Read openid"}}),
-                              "alice@deputy-dev.test", "dev-password-alice");
-  ASSERT_EQ(answer.status, 302U);
-  const auto params = redirect_params(answer);
-  EXPECT_EQ(params.value("error"), "consent_required");
-  EXPECT_TRUE(params.value("error_description").starts_with("AADSTS65001: "));
-}
-
-TEST_F(Authorize, ThePostedFormIsCheckedAgain) {
-  // The hidden fields come back from the browser: a changed redirect_uri is refused as on the first request.
-  const auto answer = sign_in(authorization({{"redirect_uri", "https://evil.example/callback"}}),
-                              "alice@deputy-dev.test", "dev-password-alice");
-  EXPECT_EQ(answer.status, 400U);
-  EXPECT_NE(answer.body.find("AADSTS50011"), std::string::npos);
+TEST_F(Authorize, APostOfTheRequestsParametersIsANewRequest) {
+  // Without a CSRF token a POST is an authorization request like a GET (Entra takes both): a password posted
+  // along with the parameters signs nobody in.
+  Fields fields = authorization();
+  fields.emplace_back("username", "alice@deputy-dev.test");
+  fields.emplace_back("password", "dev-password-alice");
+  const auto answer = browser.post(fields);
+  EXPECT_EQ(answer.status, 200U);
+  EXPECT_NE(answer.body.find("id=\"password\""), std::string::npos);
+  EXPECT_FALSE(header(answer, "Location"));
+  // And it is checked like one.
+  const auto evil = browser.post(authorization({{"redirect_uri", "https://evil.example/callback"}}));
+  EXPECT_EQ(evil.status, 400U);
+  EXPECT_NE(evil.body.find("AADSTS50011"), std::string::npos);
 }
 
 TEST_F(Authorize, TheCodeRedeemsForAccessIdAndRefreshTokens) {
@@ -336,12 +306,8 @@ TEST_F(Authorize, APublicClientMustUsePkce) {
   ASSERT_EQ(refused.status, 302U);
   EXPECT_TRUE(redirect_params(refused).value("error_description").starts_with("AADSTS9002325: "));
 
-  Fields form = authorization();
-  form.emplace_back("login", "carol@deputy-dev.test");
-  form.emplace_back("passwd", "dev-password-carol");
-  const std::string body = encode(form);
-  const auto signed_in = authorize(
-      provider, {.tenant = kTenantId, .post = true, .content_type = "application/x-www-form-urlencoded", .body = body});
+  Browser public_browser(provider);
+  const auto signed_in = public_browser.sign_in(authorization(), "carol@deputy-dev.test", "dev-password-carol");
   ASSERT_EQ(signed_in.status, 302U) << signed_in.body;
   const std::string token_body = encode({{"grant_type", "authorization_code"},
                                          {"client_id", std::string(kClientId)},

@@ -76,11 +76,14 @@ applications:
   app: {client_id: 31111111-2222-4333-8444-555555555555, secrets: [s]}
 users:
   u1: {object_id: 41111111-2222-4333-8444-555555555555, upn: u1@t.test, password: p}
-  u2: {object_id: 51111111-2222-4333-8444-555555555555, upn: u2@t.test, password: p}
+  u2: {object_id: 51111111-2222-4333-8444-555555555555, upn: u2@t.test, password: p, mfa_code: "424242"}
 consents:
   - {client: app, resource: api, scopes: [read], principals: [u1]}
 )",
                                    "test.yaml");
+  // The MFA page's code: the user's own, else the documented default.
+  EXPECT_EQ(directory.find_user("u1")->mfa_code, "000000");
+  EXPECT_EQ(directory.find_user("u2")->mfa_code, "424242");
   const auto& app = *directory.find_app("app");
   const auto& api = *directory.find_app("api");
   EXPECT_EQ(api.identifier_uris, std::vector<std::string>{"api://21111111-2222-4333-8444-555555555555"});
