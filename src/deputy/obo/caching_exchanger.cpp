@@ -173,4 +173,11 @@ asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
   co_return result;
 }
 
+std::shared_ptr<TokenExchanger> make_cached_exchanger(ExchangeOptions options, Sender send,
+                                                      CacheOptions cache) {
+  std::string client_id = options.client_id;
+  std::shared_ptr<TokenExchanger> inner = make_exchanger(std::move(options), std::move(send));
+  return std::make_shared<CachingExchanger>(std::move(inner), std::move(client_id), std::move(cache));
+}
+
 }  // namespace deputy::obo

@@ -50,4 +50,9 @@ class CachingExchanger final : public TokenExchanger {
   std::shared_ptr<State> state_;
 };
 
+/// The usual stack: make_exchanger(options, send) behind a CachingExchanger for options.client_id. Throws as
+/// make_exchanger does.
+[[nodiscard]] std::shared_ptr<TokenExchanger> make_cached_exchanger(ExchangeOptions options, Sender send,
+                                                                    CacheOptions cache = {});
+
 }  // namespace deputy::obo

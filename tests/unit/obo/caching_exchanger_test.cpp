@@ -260,5 +260,18 @@ TEST_F(Caching, TheCacheWorksOverTheRealExchanger) {
   EXPECT_EQ(endpoint.calls(), 1U);
 }
 
+TEST_F(Caching, MakeCachedExchangerBuildsTheStack) {
+  FakeEndpoint endpoint;
+  endpoint.push(answer(200, success_body("uti-b")));
+  ExchangeOptions options{.token_endpoint = std::string(kEndpoint),
+                          .client_id = std::string(kClientId),
+                          .credential = ClientCredential::secret("s")};
+  options.now = [] { return kNow; };
+  auto exchanger = make_cached_exchanger(std::move(options), endpoint.sender(), {.now = [] { return kNow; }});
+  EXPECT_FALSE(get(*exchanger)->from_cache);
+  EXPECT_TRUE(get(*exchanger)->from_cache);
+  EXPECT_EQ(endpoint.calls(), 1U);
+}
+
 }  // namespace
 }  // namespace deputy::obo::testing
