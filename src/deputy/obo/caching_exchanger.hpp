@@ -7,7 +7,9 @@
 //
 // Waiters may be on different io_contexts and threads: each waits on its own channel bound to its own
 // executor, and the finished exchange posts the result to every channel. The exchange runs detached from the
-// caller that started it, so that caller's cancellation does not strand the others.
+// caller that started it, so that caller's cancellation does not strand the others. The rule this relies on
+// (Asio's own): an io_context is not destroyed while a coroutine of it waits here; the flight holds work on
+// each waiter's io_context until it has handed over the result, so its run() does not return before.
 //
 // With `claims` set (a claims challenge being satisfied), the cache and the flight are bypassed and the fresh
 // token replaces the cached one. Disabled, every call exchanges (the seed's "exchange per tool execution").
