@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -21,8 +22,15 @@ using SharedResult = std::shared_ptr<const Result>;
 /// runs on the waiter's own executor.
 using Channel = asio::experimental::concurrent_channel<void(boost::system::error_code, SharedResult)>;
 
+/// One caller waiting for a flight: its channel, and the executor its coroutine runs on, tracking work: while
+/// the flight holds it, the waiter's io_context cannot run out of work and be destroyed under a post to it.
+struct Waiter {
+  asio::any_io_executor executor;
+  std::shared_ptr<Channel> channel;
+};
+
 struct Flight {
-  std::vector<std::shared_ptr<Channel>> waiters;  // guarded by State::mutex while the flight is in the map
+  std::vector<Waiter> waiters;  // guarded by State::mutex while the flight is in the map
 };
 
 }  // namespace
@@ -45,7 +53,7 @@ struct CachingExchanger::State {
 
   /// Ends `flight` (once: a second call finds it gone) and hands `result` to everyone waiting on it.
   void publish(const std::string& key, const std::shared_ptr<Flight>& flight, const SharedResult& result) {
-    std::vector<std::shared_ptr<Channel>> waiters;
+    std::vector<Waiter> waiters;
     {
       const std::lock_guard lock(mutex);
       const auto it = flights.find(key);
@@ -53,9 +61,18 @@ struct CachingExchanger::State {
       waiters = std::move(it->second->waiters);
       flights.erase(it);
     }
-    // Each channel has room for one message, so try_send never blocks; a waiter that was cancelled has gone,
-    // and the message stays in its channel until the last reference to it is dropped.
-    for (const auto& waiter : waiters) (void)waiter->try_send(boost::system::error_code(), result);
+    // The message is sent from the waiter's own executor, and the reference to its channel goes with it: a
+    // channel must be destroyed on its waiter's side while its io_context exists (its destructor locks a
+    // mutex of that io_context). The tracked executor is released only after the post has returned: posting
+    // unlocks the queue before it signals, and without our work the waiter's thread could finish and destroy
+    // its io_context in between. The channel has room for one message, so try_send never blocks; a waiter
+    // that has gone (cancelled) leaves the message unread until the channel dies.
+    for (auto& waiter : waiters) {
+      asio::post(waiter.executor, [channel = std::move(waiter.channel), result] {
+        (void)channel->try_send(boost::system::error_code(), result);
+      });
+    }
+    waiters.clear();
   }
 };
 
@@ -133,6 +150,7 @@ asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
 
   auto executor = co_await asio::this_coro::executor;
   auto channel = std::make_shared<Channel>(executor, 1);
+  const asio::any_io_executor tracked = asio::prefer(executor, asio::execution::outstanding_work.tracked);
   std::shared_ptr<Flight> started;
   {
     const std::lock_guard lock(state->mutex);
@@ -143,10 +161,10 @@ asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
       co_return std::move(*hit);
     }
     if (const auto it = state->flights.find(key); it != state->flights.end()) {
-      it->second->waiters.push_back(channel);
+      it->second->waiters.push_back(Waiter{tracked, channel});
     } else {
       started = std::make_shared<Flight>();
-      started->waiters.push_back(channel);
+      started->waiters.push_back(Waiter{tracked, channel});
       state->flights.emplace(key, started);
     }
   }
@@ -171,6 +189,13 @@ asio::awaitable<Result> CachingExchanger::exchange(ExchangeRequest request) {
   // Only the caller that started the exchange reports it as its own; the others were served by it.
   if (result && !started) result->from_cache = true;
   co_return result;
+}
+
+std::shared_ptr<TokenExchanger> make_cached_exchanger(ExchangeOptions options, Sender send,
+                                                      CacheOptions cache) {
+  std::string client_id = options.client_id;
+  std::shared_ptr<TokenExchanger> inner = make_exchanger(std::move(options), std::move(send));
+  return std::make_shared<CachingExchanger>(std::move(inner), std::move(client_id), std::move(cache));
 }
 
 }  // namespace deputy::obo

@@ -7,7 +7,9 @@
 //
 // Waiters may be on different io_contexts and threads: each waits on its own channel bound to its own
 // executor, and the finished exchange posts the result to every channel. The exchange runs detached from the
-// caller that started it, so that caller's cancellation does not strand the others.
+// caller that started it, so that caller's cancellation does not strand the others. The rule this relies on
+// (Asio's own): an io_context is not destroyed while a coroutine of it waits here; the flight holds work on
+// each waiter's io_context until it has handed over the result, so its run() does not return before.
 //
 // With `claims` set (a claims challenge being satisfied), the cache and the flight are bypassed and the fresh
 // token replaces the cached one. Disabled, every call exchanges (the seed's "exchange per tool execution").
@@ -49,5 +51,10 @@ class CachingExchanger final : public TokenExchanger {
  private:
   std::shared_ptr<State> state_;
 };
+
+/// The usual stack: make_exchanger(options, send) behind a CachingExchanger for options.client_id. Throws as
+/// make_exchanger does.
+[[nodiscard]] std::shared_ptr<TokenExchanger> make_cached_exchanger(ExchangeOptions options, Sender send,
+                                                                    CacheOptions cache = {});
 
 }  // namespace deputy::obo

@@ -41,6 +41,16 @@ std::string safe_description(std::string_view text) {
       continue;  // a log or terminal must not be steered by the provider's text
     out.push_back(c);
   }
+  if (out.size() >= kMaxDescriptionLength) {
+    // Cut at a character boundary: drop a UTF-8 sequence the limit split (continuation bytes are 10xxxxxx).
+    std::size_t lead = out.size();
+    while (lead > 0 && (static_cast<unsigned char>(out[lead - 1]) & 0xC0) == 0x80) --lead;
+    if (lead > 0 && static_cast<unsigned char>(out[lead - 1]) >= 0xC0) {
+      const auto first = static_cast<unsigned char>(out[lead - 1]);
+      const std::size_t length = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : 2;
+      if (out.size() - (lead - 1) < length) out.resize(lead - 1);
+    }
+  }
   return out;
 }
 

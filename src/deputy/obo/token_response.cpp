@@ -100,7 +100,9 @@ Error classify(std::string_view error, const std::vector<std::int64_t>& codes, s
       std::ranges::any_of(kInteractionCodes, has)) {
     return Error::interaction_required;
   }
-  if (error == "invalid_grant") return Error::invalid_grant;
+  // access_denied: Entra's blocks that no sign-in satisfies (AADSTS53003, a Conditional Access block) refuse
+  // this user's token, as invalid_grant does.
+  if (error == "invalid_grant" || error == "access_denied") return Error::invalid_grant;
   if (error == "invalid_client" || error == "unauthorized_client") return Error::invalid_client;
   // invalid_target is RFC 8693's word for an audience or resource the provider will not issue for.
   if (error == "invalid_scope" || error == "invalid_resource" || error == "invalid_target")

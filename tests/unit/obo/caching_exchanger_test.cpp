@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
@@ -45,7 +46,13 @@ class CountingExchanger : public TokenExchanger {
   }
   void open_gate() {
     const std::lock_guard lock(mutex_);
-    if (gate_) (void)gate_->try_send(boost::system::error_code());
+    // Opened from the gate's own executor, which then drops our reference (a channel must die on its side
+    // while its io_context exists), holding work on it until the post has returned (see
+    // caching_exchanger.cpp).
+    if (!gate_) return;
+    const asio::any_io_executor tracked =
+        asio::prefer(gate_->get_executor(), asio::execution::outstanding_work.tracked);
+    asio::post(tracked, [gate = std::move(gate_)] { (void)gate->try_send(boost::system::error_code()); });
   }
 
   std::atomic<int> calls{0};
@@ -257,6 +264,19 @@ TEST_F(Caching, TheCacheWorksOverTheRealExchanger) {
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->from_cache);
   EXPECT_EQ(again->token_id, "uti-a");
+  EXPECT_EQ(endpoint.calls(), 1U);
+}
+
+TEST_F(Caching, MakeCachedExchangerBuildsTheStack) {
+  FakeEndpoint endpoint;
+  endpoint.push(answer(200, success_body("uti-b")));
+  ExchangeOptions options{.token_endpoint = std::string(kEndpoint),
+                          .client_id = std::string(kClientId),
+                          .credential = ClientCredential::secret("s")};
+  options.now = [] { return kNow; };
+  auto exchanger = make_cached_exchanger(std::move(options), endpoint.sender(), {.now = [] { return kNow; }});
+  EXPECT_FALSE(get(*exchanger)->from_cache);
+  EXPECT_TRUE(get(*exchanger)->from_cache);
   EXPECT_EQ(endpoint.calls(), 1U);
 }
 

@@ -26,6 +26,11 @@ TEST(OboError, SafeDescriptionKeepsTheFirstLineWithoutControlCharacters) {
             "AADSTS50076: MFA needed.");
   EXPECT_EQ(safe_description("a\tb\x1b[31mc"), "ab[31mc");
   EXPECT_EQ(safe_description(std::string(5000, 'x')).size(), kMaxDescriptionLength);
+  // A multi-byte character the limit would split is left out whole.
+  const std::string accented = std::string(kMaxDescriptionLength - 1, 'x') + "\xC3\xA9tait";
+  EXPECT_EQ(safe_description(accented), std::string(kMaxDescriptionLength - 1, 'x'));
+  const std::string fits = std::string(kMaxDescriptionLength - 2, 'x') + "\xC3\xA9tait";
+  EXPECT_EQ(safe_description(fits), std::string(kMaxDescriptionLength - 2, 'x') + "\xC3\xA9");
 }
 
 TEST(OboError, AdminConsentUrl) {

@@ -232,6 +232,13 @@ TEST_F(Exchanger, ExpiredOrMisaddressedAssertionsAreInvalidGrant) {
       Error::invalid_grant);
 }
 
+TEST_F(Exchanger, AConditionalAccessBlockIsInvalidGrant) {
+  EXPECT_EQ(failure_for(answer(400, entra_error("access_denied", 53003,
+                                                "Access has been blocked by Conditional Access policies.")))
+                .error,
+            Error::invalid_grant);
+}
+
 TEST_F(Exchanger, OurCredentialRefusedIsInvalidClient) {
   const auto failure =
       failure_for(answer(401, entra_error("invalid_client", 7000215, "Invalid client secret provided.")));
