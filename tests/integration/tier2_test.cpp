@@ -360,5 +360,45 @@ TEST_F(Tier2, EveryDecisionLeavesExactlyOneRecordAndNoToken) {
   }
 }
 
+TEST_F(Tier2, DeclaredHttpToolsCallTheApiOnBehalfOfTheUser) {
+  auto config = dev_config(*idp_);
+  const std::string graph = idp_->graph_url();
+  config.tools.push_back({.name = "my_name",
+                          .description = "My display name in Graph",
+                          .url = graph + "/v1.0/me",
+                          .scopes = {"https://graph.microsoft.com/User.Read"},
+                          .tags = {"read"},
+                          .select = "/displayName"});
+  config.tools.push_back({.name = "site_title",
+                          .description = "A SharePoint site's title",
+                          .input_schema = json::parse(R"({"type":"object","properties":{"site":{"type":"string"}},
+                                                          "required":["site"]})").as_object(),
+                          .url = graph + "/v1.0/sites/deputydev.sharepoint.com:/sites/{site}",
+                          .scopes = {"https://graph.microsoft.com/Sites.Read.All"},
+                          .required_roles = {"Task.All"},
+                          .tags = {"read"},
+                          .select = "/displayName",
+                          .status_messages = {{403, "No access to {site}"}, {404, "No site named {site}"}}});
+  RunningService declared(config);
+  const auto alice = token("alice");
+  const auto session = open(declared.port(), alice);
+  auto me = result_of(call(declared.port(), alice, session, "my_name"));
+  EXPECT_FALSE(is_error(me));
+  EXPECT_EQ(text_of(me), "Alice Adams");
+  auto site = result_of(call(declared.port(), alice, session, "site_title", {{"site", "test-site"}}));
+  EXPECT_EQ(text_of(site), "Test Site");
+  auto missing = result_of(call(declared.port(), alice, session, "site_title", {{"site", "nope"}}));
+  EXPECT_TRUE(is_error(missing));
+  EXPECT_EQ(text_of(missing), "No site named nope");
+  // An argument cannot take the call elsewhere on the host: it stays one path segment.
+  auto escape = result_of(call(declared.port(), alice, session, "site_title", {{"site", "../../../me"}}));
+  EXPECT_EQ(text_of(escape), "No site named ../../../me");
+  // The tool's own role: bob (Task.Read) does not see site_title at all.
+  const auto bob = token("bob");
+  const auto bob_session = open(declared.port(), bob);
+  auto denied = call(declared.port(), bob, bob_session, "site_title", {{"site", "test-site"}});
+  EXPECT_NE(denied.body().find("Unknown tool: site_title"), std::string::npos) << denied.body();
+}
+
 }  // namespace
 }  // namespace deputy::testing

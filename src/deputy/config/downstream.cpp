@@ -2,6 +2,7 @@
 // the audit trail. The seed's OBO_CLIENT_ID / OBO_CLIENT_SECRET apply on top of the file.
 
 #include "deputy/config/section.hpp"
+#include "deputy/tools/url_template.hpp"
 
 #include <boost/json.hpp>
 
@@ -87,6 +88,8 @@ HttpToolConfig parse_tool(const std::string& source, std::size_t index, const YA
   if (!kMethods.contains(tool.method)) fail(source, prefix + ".method", "must be GET, POST, PUT, PATCH or DELETE");
   section.read("url", tool.url);
   if (tool.url.empty()) fail(source, prefix + ".url", "must be set");
+  // Compiled here too, so that `deputy check-config` finds a template that cannot work.
+  if (auto url = tools::UrlTemplate::compile(tool.url); !url) fail(source, prefix + ".url", url.error());
   if (auto headers = section.child("headers"); present(headers)) {
     if (!headers.IsMap()) fail(source, prefix + ".headers", "must map header names to values");
     for (const auto& entry : headers) {
@@ -94,6 +97,9 @@ HttpToolConfig parse_tool(const std::string& source, std::size_t index, const YA
     }
   }
   section.read("body", tool.body);
+  if (!tool.body.empty()) {
+    if (auto body = tools::BodyTemplate::compile(tool.body); !body) fail(source, prefix + ".body", body.error());
+  }
   section.read_list("scopes", tool.scopes);
   section.read_list("required_roles", tool.required_roles);
   section.read_list("tags", tool.tags);

@@ -130,8 +130,84 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"tls_half", "server:\n  tls:\n    certificate: a.pem\n", {}, "server.tls"},
         Refused{"not_yaml", "auth: [unclosed\n", {}, "line"},
         Refused{"list_of_maps", "server:\n  allowed_origins: [{a: b}]\n", {}, "server.allowed_origins"},
-        Refused{"role_of_maps", "authz:\n  roles:\n    Admin: [{a: b}]\n", {}, "authz.roles.Admin"}),
+        Refused{"role_of_maps", "authz:\n  roles:\n    Admin: [{a: b}]\n", {}, "authz.roles.Admin"},
+        Refused{"exchange_protocol", "exchange:\n  protocol: saml\n", {}, "exchange.protocol"},
+        Refused{"two_credentials", "exchange:\n  certificate_file: a.pem\n  private_key_file: a.key\n",
+                {{"OBO_CLIENT_SECRET", "s"}}, "one credential"},
+        Refused{"certificate_without_key", "exchange:\n  certificate_file: a.pem\n", {}, "private_key_file"},
+        Refused{"rfc8693_without_endpoint", "exchange:\n  protocol: rfc8693\n", {{"OBO_CLIENT_SECRET", "s"}},
+                "exchange.token_endpoint"},
+        Refused{"graph_host_with_path", "graph:\n  sharepoint_host: contoso.sharepoint.com/sites\n", {},
+                "graph.sharepoint_host"},
+        Refused{"tool_without_url", "tools:\n  - name: t\n", {}, "tools[0].url"},
+        Refused{"tool_bad_name", "tools:\n  - name: 'a b'\n    url: https://api.test/x\n", {}, "tools[0].name"},
+        Refused{"tool_host_placeholder", "tools:\n  - name: t\n    url: https://{host}/x\n", {}, "tools[0].url"},
+        Refused{"tool_twice", "tools:\n  - {name: t, url: 'https://api.test/a'}\n  - {name: t, url: 'https://api.test/b'}\n",
+                {}, "tools[1].name"},
+        Refused{"tool_method", "tools:\n  - {name: t, url: 'https://api.test/a', method: TRACE}\n", {}, "tools[0].method"},
+        Refused{"tool_body_in_string", "tools:\n  - name: t\n    url: https://api.test/a\n    body: '{\"a\": \"{x}\"}'\n", {},
+                "tools[0].body"},
+        Refused{"tool_status", "tools:\n  - name: t\n    url: https://api.test/a\n    result: {messages: {abc: x}}\n", {},
+                "tools[0].result.messages"},
+        Refused{"tool_select", "tools:\n  - name: t\n    url: https://api.test/a\n    result: {select: name}\n", {},
+                "tools[0].result.select"},
+        Refused{"audit_fsync", "audit:\n  fsync: sometimes\n", {}, "audit.fsync"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Config, TheSeedsOboVariablesAndTheExchangeDefaults) {
+  const auto config = load("", env({{"AUTH_ENABLED", "true"},
+                                    {"TENANT_ID", std::string(kTenant)},
+                                    {"CLIENT_ID", std::string(kClient)},
+                                    {"OBO_CLIENT_ID", "obo-client"},
+                                    {"OBO_CLIENT_SECRET", "s3cret"}}));
+  EXPECT_EQ(config.exchange.client_id, "obo-client");
+  EXPECT_EQ(config.exchange.client_secret, "s3cret");
+  EXPECT_EQ(config.exchange.token_endpoint,
+            fmt::format("https://login.microsoftonline.com/{}/oauth2/v2.0/token", kTenant));
+  EXPECT_TRUE(config.exchange.configured());
+  // The secret's value never shows in the effective settings.
+  EXPECT_EQ(describe(config).find("s3cret"), std::string::npos);
+  EXPECT_NE(describe(config).find("OBO_CLIENT_SECRET (redacted)"), std::string::npos);
+}
+
+TEST(Config, ASecretFromTheVariableTheFileNames) {
+  YamlFile file("exchange:\n  client_secret_env: MY_SECRET\n");
+  const auto config = load(file.path(), env({{"MY_SECRET", "x"}, {"OBO_CLIENT_SECRET", "ignored"}}));
+  EXPECT_EQ(config.exchange.client_secret, "x");
+}
+
+TEST(Config, DeclaredToolsWithTypedSchemas) {
+  YamlFile file(R"(tools:
+  - name: work_item
+    description: A work item
+    method: get
+    url: https://dev.azure.com/org/p/_apis/wit/workitems/{id}?api-version=7.1
+    input_schema:
+      type: object
+      properties:
+        id: {type: integer, minimum: 1}
+        label: {type: string, default: "007"}
+        strict: {type: boolean, default: true}
+      required: [id]
+    headers: {Accept-Language: en}
+    scopes: [499b84ac-1321-427f-aa17-267ca6975798/.default]
+    required_roles: [Task.Read]
+    result:
+      select: /fields
+      messages: {404: "No work item {id}"}
+)");
+  const auto config = load(file.path(), env({}));
+  ASSERT_EQ(config.tools.size(), 1U);
+  const auto& tool = config.tools.front();
+  EXPECT_EQ(tool.method, "GET");
+  const auto& properties = tool.input_schema.at("properties").as_object();
+  EXPECT_EQ(properties.at("id").at("minimum").as_int64(), 1);
+  EXPECT_EQ(properties.at("label").at("default").as_string(), "007");  // quoted: stays a string
+  EXPECT_EQ(properties.at("strict").at("default").as_bool(), true);
+  EXPECT_EQ(tool.status_messages.at(404), "No work item {id}");
+  EXPECT_EQ(tool.headers.front().first, "Accept-Language");
+  EXPECT_EQ(tool.select, "/fields");
+}
 
 TEST(Dotenv, ParsesLikeTheSeedsDotenv) {
   auto values = parse_dotenv(
