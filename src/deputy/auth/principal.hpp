@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace deputy::auth {
@@ -26,9 +27,6 @@ struct Principal {
   std::chrono::system_clock::time_point expires_at;
   /// key(), computed once by the validator (the request path compares it with session owners).
   std::string identity;
-  // The token as received, for the On-Behalf-Of exchange only. Never logged, never returned, never
-  // passed to a downstream API as is.
-  std::string raw_token;
 
   /// A stable identity for binding sessions and caches: tenant and object id where the issuer gives them
   /// (the same user across v1 and v2 tokens), otherwise issuer and subject.
@@ -45,6 +43,19 @@ struct Principal {
   }
   /// For logs and audit records: who, without anything secret.
   [[nodiscard]] std::string describe() const { return username.empty() ? key() : username; }
+
+  /// The token as received. Tools do not see it: it serves the On-Behalf-Of exchange (exchange_subject())
+  /// and the validator's cache only, is never logged, never returned, never passed downstream as is.
+  void set_token(std::string token) { token_ = std::move(token); }
+
+ private:
+  friend std::string_view exchange_subject(const Principal& principal);
+  std::string token_;
 };
+
+/// The caller's token, to exchange for a downstream token (tools/downstream.cpp) and to match the validator's
+/// cache entries (token_validator.cpp), the only two callers: a name to
+/// grep for, so that any other use stands out in review.
+[[nodiscard]] inline std::string_view exchange_subject(const Principal& principal) { return principal.token_; }
 
 }  // namespace deputy::auth

@@ -50,7 +50,7 @@ std::shared_ptr<const Principal> VerifiedTokenCache::find(std::string_view token
   auto [begin, end] = shard.entries.equal_range(hash);
   for (auto it = begin; it != end; ++it) {
     // The hash only finds candidates; the whole token must match.
-    if (it->second.principal->raw_token != token) continue;
+    if (exchange_subject(*it->second.principal) != token) continue;
     if (now >= it->second.principal->expires_at || now < it->second.not_before) {
       shard.entries.erase(it);  // rechecked by the full path, which applies the leeway and says why
       return nullptr;
@@ -62,7 +62,7 @@ std::shared_ptr<const Principal> VerifiedTokenCache::find(std::string_view token
 
 void VerifiedTokenCache::insert(std::shared_ptr<const Principal> principal, std::string kid,
                                 Clock::time_point not_before, Clock::time_point now) {
-  const std::size_t hash = std::hash<std::string_view>{}(principal->raw_token);
+  const std::size_t hash = std::hash<std::string_view>{}(exchange_subject(*principal));
   auto& shard = shard_for(hash);
   std::lock_guard lock(shard.mutex);
   if (shard.entries.size() >= per_shard_) {
@@ -125,7 +125,7 @@ std::expected<std::shared_ptr<const Principal>, Error> TokenValidator::check(con
   const auto now = now_();
   auto principal = claims_.check(jws.payload(), now);
   if (!principal) return std::unexpected(principal.error());
-  principal->raw_token = token;
+  principal->set_token(std::string(token));
   auto shared = std::make_shared<const Principal>(std::move(*principal));
   cache_.insert(shared, std::string(jws.kid().value_or("")),
                                                  not_before_of(jws.payload()), now);

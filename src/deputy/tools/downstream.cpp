@@ -117,7 +117,7 @@ boost::asio::awaitable<std::expected<net::ClientResponse, mcp::ToolResult>> Down
       co_return std::unexpected(mcp::ToolResult::error(fmt::format(
           "The server has no credential to obtain access to {} on your behalf; tell its operator.", api_name)));
     }
-    const std::string& subject = principal->raw_token;
+    const std::string_view subject = auth::exchange_subject(*principal);
     const std::string subject_key = principal->key();
     obo::ExchangeRequest exchange{.subject_token = subject, .subject_key = subject_key, .scopes = request.scopes};
     auto token = co_await exchanger_->exchange(std::move(exchange));

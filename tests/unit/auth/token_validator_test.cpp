@@ -93,7 +93,7 @@ TEST_F(ValidatorTest, ValidTokenThenFromTheCache) {
   auto first = authenticate(token);
   ASSERT_TRUE(first) << to_string(first.error());
   EXPECT_EQ((*first)->username, "alice@example.com");
-  EXPECT_EQ((*first)->raw_token, token);
+  EXPECT_EQ(exchange_subject(**first), token);
   auto second = authenticate(token);
   ASSERT_TRUE(second);
   EXPECT_EQ(first->get(), second->get());  // the same verified principal, no second verification
