@@ -2,16 +2,19 @@
 """The seed's client stack, signing a user in: real MSAL (Debian's python3-msal) with the seed client's
 ConfidentialClientApplication, through the development identity provider's pages driven as a browser would.
 
-    REQUESTS_CA_BUNDLE=<state>/ca.pem /usr/bin/python3 msal_sign_in.py AUTHORITY CLIENT_ID CLIENT_SECRET \
-        REDIRECT_URI SCOPE USERNAME PASSWORD
+    REQUESTS_CA_BUNDLE=<state>/ca.pem /usr/bin/python3 msal_sign_in.py [--claims BASE64] [--otp CODE] \
+        AUTHORITY CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE USERNAME PASSWORD
 
-initiate_auth_code_flow (PKCE) → GET the auth_uri with a cookie-keeping requests.Session → POST the sign-in form
-(its hidden fields, csrf among them, plus username and password; docs/devidp-sign-in.md) → follow the provider's
-own redirects until one goes to REDIRECT_URI → acquire_token_by_auth_code_flow with that redirect's query.
+initiate_auth_code_flow (PKCE; with --claims, the claims of a resource's challenge as MSAL's claims_challenge)
+→ GET the auth_uri with a cookie-keeping requests.Session → POST the sign-in form (its hidden fields, csrf among
+them, plus username and password; docs/devidp-sign-in.md) → with --otp, POST the MFA page's otp → follow the
+provider's own redirects until one goes to REDIRECT_URI → acquire_token_by_auth_code_flow with its query.
+Any other page (consent, a second sign-in, an error) is a failure.
 Prints the access token, and nothing else, on stdout; on any failure prints why on stderr (never a token) and
 exits 1. Called by sdk-client-tier2.test.mjs, which hands the token to the official TypeScript SDK client.
 """
 
+import base64
 import html.parser
 import sys
 import urllib.parse
@@ -19,8 +22,8 @@ import urllib.parse
 import msal
 import requests
 
-# Redirects followed inside the provider before the one to the client (sign-in → authorize → client): a bound.
-MAX_REDIRECTS = 5
+# Pages and redirects walked before the redirect to the client (sign-in, MFA, the provider's own redirects): a bound.
+MAX_STEPS = 8
 # Seconds per HTTP request to the provider (loopback).
 HTTP_TIMEOUT = 10
 
@@ -51,40 +54,58 @@ def fail(why):
 
 
 def main():
-    if len(sys.argv) != 8:
-        fail("usage: msal_sign_in.py AUTHORITY CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE USERNAME PASSWORD")
-    authority, client_id, secret, redirect_uri, scope, username, password = sys.argv[1:]
+    args = sys.argv[1:]
+    claims = None
+    otp = None
+    while args and args[0].startswith("--"):
+        if args[0] == "--claims" and len(args) > 1:
+            claims = base64.b64decode(args[1]).decode("utf-8")  # the server's challenge, as MSAL wants it: JSON
+        elif args[0] == "--otp" and len(args) > 1:
+            otp = args[1]
+        else:
+            fail(f"unknown option {args[0]}")
+        args = args[2:]
+    if len(args) != 7:
+        fail("usage: msal_sign_in.py [--claims BASE64] [--otp CODE] AUTHORITY CLIENT_ID CLIENT_SECRET REDIRECT_URI "
+             "SCOPE USERNAME PASSWORD")
+    authority, client_id, secret, redirect_uri, scope, username, password = args
 
     # As the seed's client builds it, plus what a non-Microsoft authority needs: no instance discovery.
     app = msal.ConfidentialClientApplication(
         client_id=client_id, client_credential=secret, authority=authority, instance_discovery=False)
-    flow = app.initiate_auth_code_flow([scope], redirect_uri=redirect_uri)
+    flow = app.initiate_auth_code_flow([scope], redirect_uri=redirect_uri, claims_challenge=claims)
 
     browser = requests.Session()
-    page = browser.get(flow["auth_uri"], allow_redirects=False, timeout=HTTP_TIMEOUT)
-    if page.status_code != 200:
-        fail(f"the authorization page answered {page.status_code}")
-    form = Form(page.text)
-    if "username" not in form.ids or "password" not in form.ids or not form.action:
-        fail(f"the authorization page is not the sign-in page (ids: {sorted(form.ids)})")
-    if "csrf" not in form.fields:
-        fail("the sign-in form carries no csrf field")
-    data = dict(form.fields)
-    data.update(username=username, password=password)
-    answer = browser.post(urllib.parse.urljoin(page.url, form.action), data=data, allow_redirects=False,
-                          timeout=HTTP_TIMEOUT)
-
-    for _ in range(MAX_REDIRECTS):
-        location = answer.headers.get("Location", "")
-        if answer.status_code not in (301, 302, 303, 307, 308) or not location:
-            fail(f"the sign-in ended with HTTP {answer.status_code} and no redirect "
-                 f"(page ids: {sorted(Form(answer.text).ids)})")
-        location = urllib.parse.urljoin(answer.url, location)
-        if location.startswith(redirect_uri + "?"):
-            break
-        answer = browser.get(location, allow_redirects=False, timeout=HTTP_TIMEOUT)
-    else:
-        fail(f"no redirect to {redirect_uri} within {MAX_REDIRECTS} redirects")
+    answer = browser.get(flow["auth_uri"], allow_redirects=False, timeout=HTTP_TIMEOUT)
+    pages = []
+    location = None
+    for _ in range(MAX_STEPS):
+        target = answer.headers.get("Location", "")
+        if answer.status_code in (301, 302, 303, 307, 308) and target:
+            target = urllib.parse.urljoin(answer.url, target)
+            if target.startswith(redirect_uri + "?"):
+                location = target
+                break
+            answer = browser.get(target, allow_redirects=False, timeout=HTTP_TIMEOUT)
+            continue
+        if answer.status_code != 200:
+            fail(f"the provider answered HTTP {answer.status_code} after {pages}")
+        form = Form(answer.text)
+        if not form.action or "csrf" not in form.fields:
+            fail(f"a page without a form or csrf field after {pages} (ids: {sorted(form.ids)})")
+        data = dict(form.fields)
+        if "username" in form.ids and "password" in form.ids and "sign-in" not in pages:
+            pages.append("sign-in")
+            data.update(username=username, password=password)
+        elif "otp" in form.ids and otp is not None and "mfa" not in pages:
+            pages.append("mfa")
+            data.update(otp=otp)
+        else:
+            fail(f"an unexpected page after {pages} (ids: {sorted(form.ids)})")
+        answer = browser.post(urllib.parse.urljoin(answer.url, form.action), data=data, allow_redirects=False,
+                              timeout=HTTP_TIMEOUT)
+    if location is None:
+        fail(f"no redirect to {redirect_uri} within {MAX_STEPS} steps ({pages})")
 
     params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
     if "code" not in params:

@@ -72,6 +72,8 @@ const kTermTimeoutMs = 20_000;
 const kFetchTimeoutMs = 10_000;
 const kMintTimeoutMs = 10_000;
 const kSignInTimeoutMs = 30_000;
+// The MFA page's code for users without their own mfa_code in the directory (docs/devidp-sign-in.md).
+const kDevOtp = '000000';
 const kClientInfo = { name: 'deputy-interop-tier2', version: '1.0.0' };
 const kProtocolVersion = '2025-06-18';
 const kInitialize = {
@@ -453,6 +455,21 @@ describe('deputy dev: the SDK client with the provider’s tokens', () => {
         }
     });
 
+    test('50 concurrent first calls of a fresh token through five SDK clients cost the provider one exchange', async () => {
+        const token = await mint('alice');
+        const pool = [];
+        for (let i = 0; i < 5; ++i) {
+            const client = await connectAs(server.url, token);
+            clients.push(client);
+            pool.push(client);
+        }
+        const issued = async () => (await getJsonWithCa(`${server.idpOrigin}/_dev/stats`, server.ca)).issued.on_behalf_of;
+        const before = await issued();
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => pool[i % pool.length].callTool(siteArgs(F.site))));
+        for (const result of results) assert.equal(textOf(result), F.granted(F.site), JSON.stringify(result));
+        assert.equal((await issued()) - before, 1, 'on-behalf-of exchanges for the burst');
+    });
+
     // Last in this suite: it looks at everything the tests above sent to Graph.
     test("Graph's request log: no MCP token ever reached Graph; every token there is for Graph", async () => {
         const log = await getJsonWithCa(`${server.graphOrigin}/_dev/requests`, server.ca);
@@ -587,6 +604,10 @@ describe('deputy dev: the audit trail across SIGTERM', () => {
                     for (const client of clients) await client.close().catch(() => {});
                 }
 
+                // What the provider issued and what reached Graph, before the process (and its memory) goes.
+                const stats = await getJsonWithCa(`${server.idpOrigin}/_dev/stats`, server.ca);
+                const graphLog = await getJsonWithCa(`${server.graphOrigin}/_dev/requests`, server.ca);
+
                 const exit = await server.terminate();
                 assert.deepEqual(exit, { code: 0, signal: null }, `deputy dev's exit after SIGTERM`);
 
@@ -622,6 +643,28 @@ describe('deputy dev: the audit trail across SIGTERM', () => {
                 assert.equal(text.includes('eyJ'), false, 'something JWT-like (eyJ) is in the audit file');
 
                 // Who: the refusals name their user; the exchange failures are carol's and dave's.
+                // One exchange per user token (alice, bob, carol with MFA; carol's and dave's refused), every other
+                // call served from the cache; the provider issued exactly those, and Graph saw exactly those tokens.
+                const exchanged = records.filter((r) => r.event === 'token_exchanged');
+                const misses = exchanged.filter((r) => r.cache === 'miss');
+                assert.deepEqual(
+                    misses.map((r) => `${r.upn} ${r.outcome}`).sort(),
+                    [
+                        `${F.users.alice.upn} ok`,
+                        `${F.users.bob.upn} ok`,
+                        `${F.users.carol.upn} AADSTS50076`,
+                        `${F.users.carol.upn} ok`,
+                        `${F.users.dave.upn} AADSTS65001`,
+                    ],
+                    JSON.stringify(misses)
+                );
+                assert.ok(exchanged.every((r) => r.cache === 'miss' || (r.cache === 'hit' && r.outcome === 'ok')), 'a cache hit that failed');
+                assert.equal(stats.issued.on_behalf_of, 3, `on-behalf-of tokens issued: ${JSON.stringify(stats)}`);
+                const auditedUtis = new Set(misses.filter((r) => r.outcome === 'ok').map((r) => r.uti));
+                const graphUtis = new Set(graphLog.requests.map((r) => r.token?.uti));
+                assert.deepEqual([...graphUtis].sort(), [...auditedUtis].sort(), 'the tokens Graph saw vs. the exchanges on file');
+                assert.equal(graphLog.requests.length, expected.downstream_call, 'requests Graph saw vs. downstream_call records');
+
                 for (const record of records.filter((r) => r.event === 'tool_denied')) {
                     assert.equal(record.upn, F.users.bob.upn, JSON.stringify(record));
                 }
@@ -640,6 +683,46 @@ describe('deputy dev: the audit trail across SIGTERM', () => {
                     authnFailed.some((r) => r.reason === 'missing_token'),
                     `no authn_failed for the request without a token: ${JSON.stringify(authnFailed)}`
                 );
+            }
+        )
+    );
+});
+
+describe('deputy dev --no-token-cache: one exchange per call', () => {
+    let server;
+    const opt = { timeout: kTestTimeoutMs };
+
+    before(async () => {
+        server = await startDev({ extraArgs: ['--no-token-cache'] });
+    });
+    after(async () => {
+        await server?.stop();
+    });
+
+    it(
+        'three whoami calls of one token: three exchanges, all misses in the trail',
+        opt,
+        withLog(
+            () => server,
+            async () => {
+                const client = await connectAs(server.url, await mintToken(server, 'alice'));
+                try {
+                    for (let i = 0; i < 3; ++i) {
+                        const result = await client.callTool({ name: F.readTool, arguments: {} });
+                        assert.notEqual(result.isError, true, JSON.stringify(result));
+                    }
+                } finally {
+                    await client.close().catch(() => {});
+                }
+                const stats = await getJsonWithCa(`${server.idpOrigin}/_dev/stats`, server.ca);
+                assert.equal(stats.issued.on_behalf_of, 3, JSON.stringify(stats));
+                assert.deepEqual(await server.terminate(), { code: 0, signal: null });
+                const exchanged = readFileSync(server.auditFile, 'utf8')
+                    .split('\n')
+                    .filter((line) => line !== '')
+                    .map((line) => JSON.parse(line))
+                    .filter((r) => r.event === 'token_exchanged');
+                assert.deepEqual(exchanged.map((r) => `${r.cache} ${r.outcome}`), ['miss ok', 'miss ok', 'miss ok']);
             }
         )
     );
@@ -751,7 +834,7 @@ describe('deputy dev: SIGTERM while calls are in flight', () => {
 
 // ---- The seed's client stack: MSAL Python signs alice in, the SDK client calls deputy. -------------------------------
 
-describe('deputy dev: MSAL Python signs alice in through the pages; the SDK client uses her token', () => {
+describe('deputy dev: MSAL Python signs users in through the pages; the SDK client uses their tokens', () => {
     let server;
     const opt = { timeout: kTestTimeoutMs + kSignInTimeoutMs };
     const test = (name, body) => it(name, opt, withLog(() => server, body));
@@ -763,22 +846,29 @@ describe('deputy dev: MSAL Python signs alice in through the pages; the SDK clie
         await server?.stop();
     });
 
-    test('alice signs in with MSAL (auth code flow, PKCE) and is granted test-site through the SDK client', async () => {
+    /** MSAL Python (msal_sign_in.py) signs `user` in through the provider's pages: the access token for deputy and its claims. */
+    const signIn = async (user, { claims, otp } = {}) => {
         const helper = join(kHere, 'msal_sign_in.py');
         const env = { ...scrubbedEnv(), REQUESTS_CA_BUNDLE: server.ca };
+        const options = [...(claims ? ['--claims', claims] : []), ...(otp ? ['--otp', otp] : [])];
+        const { upn, password } = F.users[user];
         let stdout;
         try {
             ({ stdout } = await execFileAsync(
                 '/usr/bin/python3',
-                [helper, server.authority, F.clientId, F.clientSecret, F.redirectUri, F.scopeUri, F.users.alice.upn, F.users.alice.password],
+                [helper, ...options, server.authority, F.clientId, F.clientSecret, F.redirectUri, F.scopeUri, upn, password],
                 { env, timeout: kSignInTimeoutMs }
             ));
         } catch (err) {
-            assert.fail(`msal_sign_in.py failed (${err.code ?? err.signal}): ${err.stderr}`);
+            assert.fail(`msal_sign_in.py for ${user} failed (${err.code ?? err.signal}): ${err.stderr}`);
         }
         const token = stdout.trim();
         assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'the helper printed no JWT');
-        const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+        return { token, claims: JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) };
+    };
+
+    test('alice signs in with MSAL (auth code flow, PKCE) and is granted test-site through the SDK client', async () => {
+        const { token, claims } = await signIn('alice');
         assert.equal(claims.aud, F.serverId, JSON.stringify(claims));
         assert.equal(claims.azp, F.clientId, JSON.stringify(claims));
         assert.equal(claims.scp, 'access_as_user', JSON.stringify(claims));
@@ -793,6 +883,42 @@ describe('deputy dev: MSAL Python signs alice in through the pages; the SDK clie
             assert.match(textOf(me), new RegExp(F.users.alice.name));
         } finally {
             await client.close().catch(() => {});
+        }
+    });
+
+    test("carol signs in with MSAL, gets deputy's claims challenge, steps up through the MFA page, and whoami works", async () => {
+        const first = await signIn('carol');
+        assert.equal((first.claims.amr ?? []).includes('mfa'), false, JSON.stringify(first.claims));
+        const client = await connectAs(server.url, first.token);
+        try {
+            await assert.rejects(client.callTool({ name: F.readTool, arguments: {} }), (err) => {
+                assert.ok(err instanceof StreamableHTTPError, `${err?.constructor?.name}: ${err?.message}`);
+                assert.equal(err.code, 401);
+                return true;
+            });
+        } finally {
+            await client.close().catch(() => {});
+        }
+        // What a client does with the challenge: its claims go back to the identity provider with the sign-in.
+        const sessionId = await openSession(server.url, first.token);
+        const r = await post(
+            server.url,
+            { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: F.readTool, arguments: {} } },
+            { token: first.token, sessionId }
+        );
+        assert.equal(r.status, 401, r.text);
+        const challenge = parseChallenge(r.headers.get('www-authenticate'));
+        assert.equal(challenge.error, 'insufficient_claims');
+
+        const stepped = await signIn('carol', { claims: challenge.claims, otp: kDevOtp });
+        assert.ok((stepped.claims.amr ?? []).includes('mfa'), `no mfa in amr after the step-up: ${JSON.stringify(stepped.claims)}`);
+        const after = await connectAs(server.url, stepped.token);
+        try {
+            const me = await after.callTool({ name: F.readTool, arguments: {} });
+            assert.notEqual(me.isError, true, JSON.stringify(me));
+            assert.match(textOf(me), new RegExp(F.users.carol.name));
+        } finally {
+            await after.close().catch(() => {});
         }
     });
 });
