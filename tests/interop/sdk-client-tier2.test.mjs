@@ -415,6 +415,12 @@ describe('deputy dev: the SDK client with the provider’s tokens', () => {
         assert.equal(c.error, 'insufficient_claims', header);
         assert.ok(c.error_description, `no error_description: ${header}`);
         assert.equal(c.resource_metadata, `${server.origin}/.well-known/oauth-protected-resource/mcp`, header);
+        // The metadata it points at names deputy and the provider that must ask for the claims.
+        const prmResponse = await fetch(c.resource_metadata, { signal: AbortSignal.timeout(kFetchTimeoutMs) });
+        assert.equal(prmResponse.status, 200);
+        const prm = await prmResponse.json();
+        assert.equal(prm.resource, server.url.href, JSON.stringify(prm));
+        assert.deepEqual(prm.authorization_servers, [`${server.authority}/v2.0`], JSON.stringify(prm));
         assert.ok(c.claims, `no claims: ${header}`);
         assert.match(c.claims, /^[A-Za-z0-9+/]+={0,2}$/, `claims is not base64: ${c.claims}`);
         const claims = JSON.parse(Buffer.from(c.claims, 'base64').toString('utf8'));
@@ -641,6 +647,10 @@ describe('deputy dev: the audit trail across SIGTERM', () => {
                     }
                 }
                 assert.equal(text.includes('eyJ'), false, 'something JWT-like (eyJ) is in the audit file');
+                // Nor an argument's value: the site names appear as arg_names, a digest and {site_name} only.
+                for (const value of [F.site, F.unknownSite]) {
+                    assert.equal(text.includes(value), false, `the argument value ${value} is in the audit file`);
+                }
 
                 // Who: the refusals name their user; the exchange failures are carol's and dave's.
                 // One exchange per user token (alice, bob, carol with MFA; carol's and dave's refused), every other
