@@ -20,7 +20,8 @@ namespace deputy::devidp {
 
 /// On-Behalf-Of (jwt-bearer, requested_token_use=on_behalf_of): the assertion must be a user's token, valid,
 /// signed by us and addressed to the calling app; the scopes must be consented for the client and user; the
-/// user's conditions (MFA) must be met, else interaction_required with a claims challenge.
+/// user's conditions (MFA) must be met, else interaction_required with a claims challenge. With openid in the
+/// scope the answer adds the user's id_token for the calling app (no nonce), as Entra's does.
 [[nodiscard]] std::expected<boost::json::object, Failure> on_behalf_of_grant(const IdentityProvider& provider,
                                                                              const Form& form,
                                                                              const AuthenticatedClient& client);

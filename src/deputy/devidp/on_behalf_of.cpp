@@ -32,7 +32,16 @@ std::expected<json::object, Failure> on_behalf_of_grant(const IdentityProvider& 
   if (!delegation) return std::unexpected(delegation.error());
   spdlog::info("devidp on-behalf-of: {} for {} via {}", delegation->user->upn, delegation->resource->key,
                client.app->key);
-  return delegation_response(provider, form, client, *request, std::move(*delegation));
+  const User& user = *delegation->user;
+  auto body = delegation_response(provider, form, client, *request, std::move(*delegation));
+  if (request->openid) {
+    // Entra adds the user's id_token (aud = the middle tier) when openid is asked for, as MSAL always does;
+    // MSAL builds the result's account from it (msal-node's `account` is null without it).
+    auto id_token = provider.issuer().id_token(user, *client.app, {}, provider.now(), provider.random());
+    if (!id_token) return std::unexpected(id_token.error());
+    body["id_token"] = std::move(id_token->token);
+  }
+  return body;
 }
 
 }  // namespace deputy::devidp

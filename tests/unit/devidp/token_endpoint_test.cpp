@@ -133,6 +133,21 @@ TEST_F(TokenEndpoint, OnBehalfOfAliceGivesAV1GraphTokenWithTheConsentedScopes) {
   const auto parsed = json::parse(*info).as_object();
   EXPECT_EQ(parsed.at("uid"), assertion.at("oid"));
   EXPECT_EQ(str(parsed.at("utid")), kTenantId);
+  // openid was asked for: the user's id_token for the middle tier (MSAL builds the result's account from it).
+  ASSERT_TRUE(body.contains("id_token")) << body;
+  const auto id = payload_of(body.at("id_token").as_string());
+  EXPECT_EQ(str(id.at("aud")), kServerId);
+  EXPECT_EQ(id.at("oid"), assertion.at("oid"));
+  EXPECT_EQ(str(id.at("tid")), kTenantId);
+  EXPECT_EQ(id.at("preferred_username"), "alice@deputy-dev.test");
+  EXPECT_EQ(id.at("ver"), "2.0");
+  EXPECT_FALSE(id.contains("nonce"));
+}
+
+TEST_F(TokenEndpoint, OnBehalfOfWithoutOpenIdHasNoIdToken) {
+  const auto answer = idp.post(obo(idp.mint("alice")));
+  ASSERT_EQ(answer.status, 200U) << answer.body;
+  EXPECT_FALSE(TestProvider::body(answer).contains("id_token"));
 }
 
 TEST_F(TokenEndpoint, OnBehalfOfWithNamedScopesGrantsExactlyThose) {
