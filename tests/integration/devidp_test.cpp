@@ -166,7 +166,7 @@ TEST_F(DevIdp, ClientCredentialsThenOnBehalfOfOverTheWire) {
   ASSERT_EQ(obo->status, 200U) << obo->body;
   const auto body = json::parse(obo->body).as_object();
   EXPECT_EQ(body.at("token_type"), "Bearer");
-  EXPECT_EQ(body.at("scope"), "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read");
+  EXPECT_EQ(body.at("scope"), "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read https://graph.microsoft.com/.default");
 }
 
 TEST_F(DevIdp, ErrorsComeBackEntraShapedWithTheCorrelationId) {

@@ -110,7 +110,7 @@ TEST_F(OboAgainstDevIdp, AlicesTokenForGraphBySecret) {
   ASSERT_TRUE(token) << obo::to_string(token.error().error) << ": " << token.error().description;
   EXPECT_FALSE(token->access_token.empty());
   EXPECT_NE(token->access_token, alice);  // a new token, not the user's passed through
-  EXPECT_EQ(token->scope, "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read");
+  EXPECT_EQ(token->scope, "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read https://graph.microsoft.com/.default");
   EXPECT_FALSE(token->audience.empty());
   EXPECT_NE(token->audience, kServerId);
   EXPECT_FALSE(token->token_id.empty());

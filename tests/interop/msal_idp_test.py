@@ -232,7 +232,8 @@ def main(idp):
               and c["oid"] == ac["oid"] and c["appidacr"] == "1", c)
         check("  response scope names the Graph permissions",
               sorted(result.get("scope", "").split()) ==
-              ["https://graph.microsoft.com/Sites.Read.All", "https://graph.microsoft.com/User.Read"], result.get("scope"))
+              ["https://graph.microsoft.com/.default", "https://graph.microsoft.com/Sites.Read.All",
+               "https://graph.microsoft.com/User.Read"], result.get("scope"))
 
     bob = idp.mint("bob")
     result = server.acquire_token_on_behalf_of(bob, ["https://graph.microsoft.com/User.Read"])

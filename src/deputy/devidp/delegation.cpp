@@ -169,11 +169,15 @@ std::expected<std::vector<std::string>, Failure> delegated_scopes(const Director
   return granted;
 }
 
-std::string granted_scope_string(const Application& resource, const std::vector<std::string>& scopes) {
+std::string granted_scope_string(const Application& resource, const std::vector<std::string>& scopes,
+                                 bool default_scope) {
   std::string out;
   for (const auto& scope : scopes) {
     out += fmt::format("{}{}/{}", out.empty() ? "" : " ", resource.primary_identifier(), scope);
   }
+  // Entra lists .default too when it was asked for; MSAL caches under the answer's scopes and looks the next
+  // request's .default up there, so without it a repeated .default request would never be served from cache.
+  if (default_scope) out += fmt::format("{}{}/.default", out.empty() ? "" : " ", resource.primary_identifier());
   return out;
 }
 
@@ -220,7 +224,7 @@ json::object delegation_response(const IdentityProvider& provider, const Form& f
   const auto& user = *delegation.user;
   json::object body;
   body["token_type"] = "Bearer";
-  body["scope"] = granted_scope_string(*delegation.resource, delegation.scopes);
+  body["scope"] = granted_scope_string(*delegation.resource, delegation.scopes, request.default_scope);
   body["expires_in"] = delegation.token.expires_in.count();
   body["ext_expires_in"] = delegation.token.expires_in.count();
   body["access_token"] = std::move(delegation.token.token);

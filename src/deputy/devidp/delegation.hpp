@@ -32,10 +32,10 @@ namespace deputy::devidp {
                                                                          const User& user,
                                                                          const ScopeRequest& request);
 
-/// The "scope" member of a token response: each granted scope prefixed by the resource's identifier (Entra
-/// leaves the OpenID Connect scopes out).
-[[nodiscard]] std::string granted_scope_string(const Application& resource,
-                                               const std::vector<std::string>& scopes);
+/// The "scope" member of a token response: each granted scope prefixed by the resource's identifier, and
+/// <resource>/.default when the request asked for it (Entra leaves the OpenID Connect scopes out).
+[[nodiscard]] std::string granted_scope_string(const Application& resource, const std::vector<std::string>& scopes,
+                                               bool default_scope = false);
 
 /// A user's token exchanged for one to another resource.
 struct Delegation {

@@ -34,7 +34,7 @@ std::expected<json::object, Failure> user_token_response(const IdentityProvider&
                     .client_auth = client.method, .amr = amr};
     auto issued = provider.issuer().user_token(grant, now, provider.random());
     if (!issued) return std::unexpected(issued.error());
-    body["scope"] = granted_scope_string(*request.resource, *granted);
+    body["scope"] = granted_scope_string(*request.resource, *granted, request.default_scope);
     body["expires_in"] = issued->expires_in.count();
     body["ext_expires_in"] = issued->expires_in.count();
     body["access_token"] = std::move(issued->token);

@@ -115,7 +115,7 @@ TEST_F(TokenEndpoint, OnBehalfOfAliceGivesAV1GraphTokenWithTheConsentedScopes) {
   const auto answer = idp.post(fields);
   ASSERT_EQ(answer.status, 200U) << answer.body;
   const auto body = TestProvider::body(answer);
-  EXPECT_EQ(body.at("scope"), "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read");
+  EXPECT_EQ(body.at("scope"), "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read https://graph.microsoft.com/.default");
   const auto claims = payload_of(body.at("access_token").as_string());
   const auto assertion = payload_of(alice);
   EXPECT_EQ(claims.at("aud"), "https://graph.microsoft.com");

@@ -55,7 +55,8 @@ TEST_F(TokenExchange, AlicesMcpTokenBecomesAGraphTokenWithTheIssuedTokenType) {
   EXPECT_EQ(body.at("token_type"), "Bearer");
   EXPECT_EQ(body.at("expires_in"), 3600);
   EXPECT_EQ(body.at("scope"),
-            "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read");
+            "https://graph.microsoft.com/Sites.Read.All https://graph.microsoft.com/User.Read "
+            "https://graph.microsoft.com/.default");
   EXPECT_FALSE(body.contains("refresh_token"));
   const auto claims = payload_of(body.at("access_token").as_string());
   EXPECT_EQ(claims.at("aud"), "https://graph.microsoft.com");
