@@ -3,10 +3,13 @@
 
     report.py --meta meta.json --load nginx=a.json --load deputy=b.json --load typescript-sdk=c.json \
               [--load auth-nginx=d.json --load auth-deputy=e.json --load auth-typescript-sdk=f.json] \
+              [--load tier2-deputy=g.json --exchanges tier2-deputy=g.exchanges.json ...] \
               [--startup startup.json] [--sessions sessions.json] --out-dir bench/results
 
 Each --load file is what bench/run writes for one measured wrk run:
     {"label": .., "server_cpu_s": .., "wrk_cpu_s": .., "elapsed_s": .., "result": <wrk BENCH_RESULT object>}
+Each --exchanges file counts the On-Behalf-Of exchanges the identity provider issued during a Tier-2 load:
+    {"warmup": {"calls": .., "exchanges": ..}, "measured": {"calls": .., "exchanges": ..}}
 """
 import argparse
 import json
@@ -17,10 +20,20 @@ LABELS = {"deputy": "deputy hello-server (1 thread)", "nginx": "nginx (1 worker,
           "typescript-sdk": "TypeScript SDK server (node)",
           "auth-nginx": "nginx (1 worker, fixed body, header ignored)",
           "auth-deputy": "deputy serve, token checked (1 thread)",
-          "auth-typescript-sdk": "TypeScript SDK + requireBearerAuth, jose (node)"}
+          "auth-typescript-sdk": "TypeScript SDK + requireBearerAuth, jose (node)",
+          "tier2-deputy": "deputy dev: token checked, OBO cached + single-flight (1 thread)",
+          "tier2-typescript-sdk": "TypeScript SDK + jose + msal-node OBO (.default), fetch (node)",
+          "tier2-typescript-sdk-scopes": "TypeScript SDK + jose + msal-node OBO (named scopes), fetch (node)"}
 # The two load sections: plain tools/call, and the same with a bearer token on every request.
 PLAIN = ("nginx", "deputy", "typescript-sdk")
 AUTH = ("auth-nginx", "auth-deputy", "auth-typescript-sdk")
+# Tier 2: check_sharepoint_site_access (token checked, exchanged On-Behalf-Of, Graph called); its limit is the plain
+# nginx of the same run.
+TIER2 = ("nginx", "tier2-deputy", "tier2-typescript-sdk", "tier2-typescript-sdk-scopes")
+
+
+def per_thousand(exchanges, calls):
+    return round(1000 * exchanges / calls, 3) if calls else None
 
 
 def load_json(path):
@@ -32,6 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--meta", required=True)
     parser.add_argument("--load", action="append", default=[], metavar="NAME=FILE")
+    parser.add_argument("--exchanges", action="append", default=[], metavar="NAME=FILE")
     parser.add_argument("--startup")
     parser.add_argument("--sessions")
     parser.add_argument("--out-dir", required=True)
@@ -62,6 +76,18 @@ def main() -> int:
             "other_cpu_pct": round(100 * raw["other_cpu_s"] / raw["elapsed_s"], 1),
             "idle_cpu_pct": round(100 * raw["idle_cpu_s"] / raw["elapsed_s"], 1),
         }
+    for item in args.exchanges:
+        name, _, path = item.partition("=")
+        ex = load_json(path)
+        both_calls = ex["warmup"]["calls"] + ex["measured"]["calls"]
+        both_exchanges = ex["warmup"]["exchanges"] + ex["measured"]["exchanges"]
+        servers[name]["exchanges"] = {
+            **ex,
+            # From a cold cache: the warm-up starts with a token the server has not seen.
+            "per_1000_calls": per_thousand(both_exchanges, both_calls),
+            "per_1000_calls_measured": per_thousand(ex["measured"]["exchanges"], ex["measured"]["calls"]),
+        }
+
     def rps(name):
         return servers.get(name, {}).get("req_per_s")
 
@@ -74,6 +100,16 @@ def main() -> int:
     for name, s in servers.items():
         s["ratio_to_nginx"] = ratio(s["req_per_s"], auth_nginx if name in AUTH else nginx, 3)
     ratio_ts = ratio(rps("deputy"), rps("typescript-sdk"), 2)
+    tier2 = None
+    if any(name in servers for name in TIER2[1:]):
+        tier2 = {
+            "nginx": "nginx" if nginx else None,
+            "deputy_to_nginx": ratio(rps("tier2-deputy"), nginx, 3),
+            # Against msal-node asking .default (as deputy does), and against msal-node with the scopes named so that
+            # its cache finds the token: the second is the fairer comparison of two cached servers.
+            "deputy_to_typescript_sdk": ratio(rps("tier2-deputy"), rps("tier2-typescript-sdk"), 2),
+            "deputy_to_typescript_sdk_scopes": ratio(rps("tier2-deputy"), rps("tier2-typescript-sdk-scopes"), 2),
+        }
     auth = None
     if any(name in servers for name in AUTH):
         auth = {
@@ -89,6 +125,7 @@ def main() -> int:
     doc["servers"] = servers
     doc["deputy_to_typescript_sdk"] = ratio_ts
     doc["authenticated"] = auth
+    doc["tier2"] = tier2
     if args.startup:
         doc["startup"] = load_json(args.startup)
     if args.sessions:
@@ -110,15 +147,43 @@ def main() -> int:
                          f"{s['other_cpu_pct']:.0f}% | {s['idle_cpu_pct']:.0f}% |")
         return "\n".join(lines)
 
+    def tier2_table():
+        lines = [
+            "Tier 2: `tools/call` of check_sharepoint_site_access {\"site_name\":\"test-site\"} with alice's token "
+            "against one `deputy dev` stack: the token checked, exchanged On-Behalf-Of for Microsoft Graph, the dev "
+            "Graph called over HTTPS. Exchanges: what the identity provider issued per 1,000 calls, from a cold cache "
+            "(warm-up and measured run), and during the measured run alone. nginx: the plain section's, the limit.",
+            "",
+            "| server | req/s | p50 (ms) | p99 (ms) | × nginx | exchanges / 1,000 calls | exchanges (measured) "
+            "| server CPU | wrk CPU | other CPU | idle |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name in TIER2:
+            if name not in servers:
+                continue
+            s = servers[name]
+            times = f"{s['ratio_to_nginx']:.3f}" if s["ratio_to_nginx"] is not None else "–"
+            ex = s.get("exchanges")
+            per = f"{ex['per_1000_calls']:.2f}" if ex and ex["per_1000_calls"] is not None else "–"
+            measured = (f"{ex['measured']['exchanges']:,} of {ex['measured']['calls']:,} calls" if ex else "–")
+            lines.append(f"| {s['label']} | {s['req_per_s']:,.0f} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | "
+                         f"{times} | {per} | {measured} | {s['server_cpu_pct']:.0f}% | {s['wrk_cpu_pct']:.0f}% | "
+                         f"{s['other_cpu_pct']:.0f}% | {s['idle_cpu_pct']:.0f}% |")
+        return "\n".join(lines)
+
     tables = []
     if any(name in servers for name in PLAIN):
         tables.append(table_of(PLAIN))
     if auth:
         token_bytes = (meta.get("auth") or {}).get("token_bytes")
         tables.append(table_of(
-            AUTH, "Authenticated `tools/call`: the same call with `Authorization: Bearer` and one RS256 access token "
+            AUTH, "Authenticated `tools/call` of the seed's `test_write_tool` (role Task.All or Task.Write) with "
+                  "`Authorization: Bearer` and one RS256 access token "
                   f"({token_bytes:,} bytes, Entra v2 claims) on every request." if token_bytes else
-                  "Authenticated `tools/call`: the same call with `Authorization: Bearer` and one RS256 access token."))
+                  "Authenticated `tools/call` of the seed's `test_write_tool` with `Authorization: Bearer` and one "
+                  "RS256 access token on every request."))
+    if tier2:
+        tables.append(tier2_table())
     table = "\n\n".join(tables)
     summary = []
     busy = [n for n, s in servers.items() if s["other_cpu_pct"] > 10]
@@ -139,11 +204,28 @@ def main() -> int:
         if auth["deputy_to_typescript_sdk"] is not None:
             parts.append(f"deputy / TypeScript SDK **{auth['deputy_to_typescript_sdk']:.1f}×**")
         if auth["deputy_auth_to_deputy_plain"] is not None:
-            parts.append(f"deputy with the token checked / hello-server without {auth['deputy_auth_to_deputy_plain']:.2f}")
+            parts.append(f"deputy serve with the token checked (test_write_tool) / hello-server without (echo) "
+                         f"{auth['deputy_auth_to_deputy_plain']:.2f}")
         if auth["typescript_sdk_auth_to_plain"] is not None:
             parts.append(f"TypeScript SDK with / without {auth['typescript_sdk_auth_to_plain']:.2f}")
         if parts:
             summary.append("Authenticated: " + "; ".join(parts) + ".")
+    if tier2:
+        parts = []
+        if tier2["deputy_to_typescript_sdk_scopes"] is not None:
+            parts.append(f"deputy / TypeScript SDK with msal-node's cache hitting (named scopes) "
+                         f"**{tier2['deputy_to_typescript_sdk_scopes']:.1f}×**")
+        if tier2["deputy_to_typescript_sdk"] is not None:
+            parts.append(f"deputy / TypeScript SDK asking .default (msal-node exchanges at every call) "
+                         f"**{tier2['deputy_to_typescript_sdk']:.1f}×**")
+        if tier2["deputy_to_nginx"] is not None:
+            parts.append(f"deputy / nginx {tier2['deputy_to_nginx']:.3f}")
+        ex = servers.get("tier2-deputy", {}).get("exchanges")
+        if ex:
+            parts.append(f"deputy exchanged {ex['warmup']['exchanges'] + ex['measured']['exchanges']:,} time(s) in "
+                         f"{ex['warmup']['calls'] + ex['measured']['calls']:,} calls")
+        if parts:
+            summary.append("Tier 2: " + "; ".join(parts) + ".")
     if "startup" in doc:
         st = doc["startup"]
         summary.append(f"hello-server start-to-ready (exec to `listening on`): median **{st['median_ms']:.1f} ms** "
@@ -158,18 +240,33 @@ def main() -> int:
            f"({m['machine'].get('mem_total_mib', '?')} MiB RAM), server and load generator on the same machine over "
            f"127.0.0.1: wrk {m['wrk']['version']} `-t{m['wrk']['threads']} -c{m['connections']} "
            f"-d{m['duration_s']}s --latency` (after a {m['warmup_s']} s warm-up) with `bench/wrk/mcp-call.lua`, "
-           f"which POSTs one MCP `tools/call` of `echo` (message \"hello\") per request on an initialized session "
-           f"and checks every status; nginx {m['versions'].get('nginx', '?')} answers the same POST with a fixed "
+           f"which POSTs one MCP `tools/call` per request on an initialized session (`echo` of \"hello\" in the "
+           f"first section) and checks every status; nginx {m['versions'].get('nginx', '?')} answers the same POST with a fixed "
            f"78-byte JSON-RPC result (1 worker, access_log off); TypeScript SDK "
            f"{m['versions'].get('mcp_sdk', '?')} on node {m['versions'].get('node', '?')} "
            f"(tests/interop/peer-everything-server.mjs --profile hello, stateful sessions, SSE answers). "
-           + (f"Authenticated section: the same requests with `Authorization: Bearer <token>` "
-              f"(`MCP_BEARER_TOKEN`), one RS256 token minted with jose by {m['auth']['token_script']} for a user "
+           + (f"Authenticated section: `tools/call` of the seed's test_write_tool (role Task.All or Task.Write) with "
+              f"`Authorization: Bearer <token>` (`MCP_BEARER_TOKEN`), nginx answering deputy's answer to it byte for "
+              f"byte, one RS256 token minted with jose by {m['auth']['token_script']} for a user "
               f"with the role Task.All, the JWKS in a file; `deputy serve` with `auth` (provider entra, jwks_file) "
               f"and `authz` on, `--threads 1`; the TypeScript SDK's requireBearerAuth with a jose verifier "
-              f"(createRemoteJWKSet + jwtVerify, issuer, audience, scope, ver) in {m['auth']['typescript_peer']}. "
+              f"(createRemoteJWKSet + jwtVerify, issuer, audience, scope, ver) and the same test_write_tool in "
+              f"{m['auth']['typescript_peer']}. "
               f"Before its load each authenticated server must refuse the call without the token (401). "
               if m.get("auth") else "") +
+           (f"Tier-2 section: one `deputy dev --threads 1` stack (development identity provider, dev Graph and the "
+            f"MCP server in one process; the identity provider and the Graph run on threads of their own, so their "
+            f"CPU is in deputy's server CPU, and in \"other\" for the TypeScript peers); {m['tier2']['user']}'s "
+            f"token ({m['tier2']['token_bytes']:,} bytes) minted by `deputy idp mint-token`; the TypeScript peer "
+            f"{m['tier2']['typescript_peer']} (requireBearerAuth + jose createRemoteJWKSet against the provider's "
+            f"JWKS, @azure/msal-node {m['tier2']['msal_node']} ConfidentialClientApplication with the client secret, "
+            f"acquireTokenOnBehalfOf, then fetch) run twice: asking `https://graph.microsoft.com/.default` as deputy "
+            f"does (msal-node 7 stores the token under the scopes the provider answers with, Sites.Read.All "
+            f"User.Read, as Entra answers, and looks it up by the scopes asked for: a miss at every call), and asking "
+            f"those two scopes by name (its cache finds the token). Each load uses a token the server has not seen "
+            f"(the sample calls use another of the same user), so every server starts with a cold cache; the "
+            f"exchanges are the identity provider's `issued.on_behalf_of` (`/_dev/stats`) before and after. "
+            if m.get("tier2") else "") +
            f"wrk -t{m['wrk']['threads']} was chosen because it gave nginx the higher number"
            f"{' (probe: ' + ', '.join(f'-t{k}: {v:,.0f} req/s' for k, v in m['wrk']['probe_req_per_s'].items()) + ')' if m['wrk'].get('probe_req_per_s') else ''}. "
            f"deputy commit {m['deputy']['commit']}{' (dirty tree)' if m['deputy']['dirty'] else ''}. "

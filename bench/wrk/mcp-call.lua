@@ -1,8 +1,9 @@
--- wrk script for bench/run: POSTs one MCP `tools/call` of `echo` per request, over keep-alive connections.
+-- wrk script for bench/run: POSTs one MCP `tools/call` per request, over keep-alive connections.
 --
---   MCP_SESSION_ID=<id> [MCP_BEARER_TOKEN=<jwt>] wrk -t1 -c64 -d10s --latency -s bench/wrk/mcp-call.lua \
---       http://127.0.0.1:PORT/mcp
+--   MCP_SESSION_ID=<id> [MCP_BEARER_TOKEN=<jwt>] [MCP_CALL_BODY=<json>] wrk -t1 -c64 -d10s --latency \
+--       -s bench/wrk/mcp-call.lua http://127.0.0.1:PORT/mcp
 --
+-- MCP_CALL_BODY: the JSON-RPC request to send (each section calls its own tool); unset: `echo` of "hello".
 -- MCP_SESSION_ID unset or empty: no Mcp-Session-Id header (the nginx baseline, which has no sessions).
 -- MCP_BEARER_TOKEN set: every request carries `Authorization: Bearer <token>` (the authenticated section).
 -- Every response's status is checked: anything but 200 is counted (non_200; non_2xx for those outside 2xx).
@@ -11,9 +12,13 @@
 
 local session = os.getenv("MCP_SESSION_ID") or ""
 local token = os.getenv("MCP_BEARER_TOKEN") or ""
+local body = os.getenv("MCP_CALL_BODY") or ""
+if body == "" then
+   body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}'
+end
 
 wrk.method = "POST"
-wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}'
+wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-06-18"

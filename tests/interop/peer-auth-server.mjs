@@ -3,15 +3,17 @@
 // the official SDK. McpServer + StreamableHTTPServerTransport (stateful sessions) on express, behind the SDK's
 // `requireBearerAuth` middleware, whose verifier checks RS256 tokens with jose (`createRemoteJWKSet` + `jwtVerify`)
 // against a JWKS served by this same app at /jwks.json. It is the TypeScript comparison server of bench/run's
-// "authenticated tools/call" section; its `echo` answers exactly like deputy's.
+// "authenticated tools/call" section; its `test_write_tool` answers exactly like `deputy serve`'s, its `echo` like
+// hello-server's.
 //
 //   node peer-auth-server.mjs --jwks keys.json --issuer https://login.microsoftonline.com/<tid>/v2.0 \
 //       --audience <client-id> [--audience api://<client-id>] [--scope access_as_user] --host 127.0.0.1 --port 0
 //
 // The checks follow deputy's Entra defaults: RS256 only, `kid` in the JWKS, iss and aud exact, exp required, 60 s
 // leeway, `ver` 2.0, the required delegated scope in `scp`, app-only tokens (no scp) refused, sessions bound to the
-// user who opened them (tid/oid), and `echo` only for the roles that grant its `read` tag. Prints
-// `listening on http://HOST:PORT/mcp` on stderr once ready. Logs go to stderr only.
+// user who opened them (tid/oid), `echo` only for the roles that grant its `read` tag and `test_write_tool` only for
+// Task.All and Task.Write (the seed's rule). Prints `listening on http://HOST:PORT/mcp` on stderr once ready. Logs go
+// to stderr only.
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ const kLeewaySeconds = 60;
 const kAcceptedVersions = ['2.0'];
 const kAlgorithms = ['RS256'];
 const kRolesGrantingRead = ['Task.All', 'Task.Write', 'Task.Read'];
+const kRolesGrantingWrite = ['Task.All', 'Task.Write'];
 
 function parseArgs(argv) {
     const opts = { host: '127.0.0.1', port: 0, jwks: null, issuer: null, audiences: [], scope: 'access_as_user' };
@@ -114,7 +117,7 @@ function makeVerifier({ jwksUrl, issuer, audiences, resource }) {
 
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
 
-/** One McpServer per session, as the SDK's own examples do; `echo` as deputy's (tag read). */
+/** One McpServer per session, as the SDK's own examples do; `echo` as deputy's hello-server's (tag read). */
 function buildServer() {
     const server = new McpServer({ name: 'peer-auth-server', version: '0.1.0' }, { capabilities: { logging: {} } });
     server.registerTool(
@@ -130,6 +133,25 @@ function buildServer() {
                 throw new McpError(ErrorCode.InvalidParams, 'Unknown tool: echo');
             }
             return text(message);
+        }
+    );
+    // test_write_tool as deputy's (the seed's): Task.All or Task.Write only, the same text and structured content.
+    const kWriteMessage = 'This is a write test tool response';
+    server.registerTool(
+        'test_write_tool',
+        {
+            title: 'Test write tool',
+            description: 'A write operation for testing role-based access: needs the Task.All or Task.Write role',
+            inputSchema: {},
+            outputSchema: { message: z.string() },
+            annotations: { readOnlyHint: false, destructiveHint: false },
+        },
+        async (_args, extra) => {
+            const roles = extra.authInfo?.extra?.roles ?? [];
+            if (!roles.some((r) => kRolesGrantingWrite.includes(r))) {
+                throw new McpError(ErrorCode.InvalidParams, 'Unknown tool: test_write_tool');
+            }
+            return { ...text(kWriteMessage), structuredContent: { message: kWriteMessage } };
         }
     );
     return server;
