@@ -73,9 +73,9 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
         }
         if (!closed) break;
       } else {
-        // token68 or a token: base64 padding may trail it.
+        // A token (or token68 with its padding); servers also send URLs unquoted, so up to the next comma.
         const auto start = i;
-        while (i < header.size() && (is_token_char(header[i]) || header[i] == '/' || header[i] == '=')) ++i;
+        while (i < header.size() && header[i] != ',' && header[i] != ' ' && header[i] != '\t') ++i;
         value = std::string(header.substr(start, i - start));
       }
       out.back().params[lower(name)] = std::move(value);
