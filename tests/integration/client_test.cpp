@@ -13,10 +13,10 @@
 #include "http_client_peers.hpp"
 #include "test_server.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <fstream>
@@ -34,13 +34,15 @@ template <typename T>
 T run(asio::awaitable<T> task) {
   asio::io_context context;
   std::optional<T> result;
-  asio::co_spawn(context, [&]() -> asio::awaitable<void> { result.emplace(co_await std::move(task)); }, asio::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result.emplace(co_await std::move(task)); }, asio::detached);
   context.run_for(kTestBound);
   if (!result) throw std::runtime_error("the task did not finish within the test bound");
   return std::move(*result);
 }
 
-/// A free loopback port, for a second redirect URI registered on the client app (the listener binds it later).
+/// A free loopback port, for a second redirect URI registered on the client app (the listener binds it
+/// later).
 std::uint16_t free_port() {
   asio::io_context context;
   tcp::acceptor acceptor(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -74,9 +76,7 @@ class ClientSignIn : public ::testing::Test {
     delete server_;
     fs::remove_all(dir_);
   }
-  void SetUp() override {
-    cache_path_ = dir_ / ("cache-" + std::to_string(++counter_)) / "msal_cache.json";
-  }
+  void SetUp() override { cache_path_ = dir_ / ("cache-" + std::to_string(++counter_)) / "msal_cache.json"; }
 
   static std::string listener_redirect() {
     return "http://localhost:" + std::to_string(listener_port_) + "/auth/callback";
@@ -120,7 +120,8 @@ TEST_F(ClientSignIn, AlicesPasswordSignInIsCachedOwnerOnly) {
   ASSERT_TRUE(account) << account.error().message;
   EXPECT_EQ(account->username, "alice@deputy-dev.test");
   EXPECT_EQ(account->name, "Alice Adams");
-  EXPECT_EQ(account->home_account_id, "b4822fd4-5a21-4902-90ad-7430c1db4dd9.b22dd19b-fad0-4513-a43e-46a8cb3ca698");
+  EXPECT_EQ(account->home_account_id,
+            "b4822fd4-5a21-4902-90ad-7430c1db4dd9.b22dd19b-fad0-4513-a43e-46a8cb3ca698");
 
   struct stat info {};
   ASSERT_EQ(::stat(cache_path_.c_str(), &info), 0);
@@ -146,9 +147,8 @@ TEST_F(ClientSignIn, TheRefreshTokenRenewsAnAccessTokenNearItsExpiry) {
   net::HttpClient http(trusting());
   client::TokenCache cache(cache_path_);
   auto offset = std::make_shared<std::atomic<int>>(0);  // minutes the client's clock is ahead
-  client::LoginEnvironment environment{.now = [offset] {
-    return client::Clock::now() + std::chrono::minutes(offset->load());
-  }};
+  client::LoginEnvironment environment{
+      .now = [offset] { return client::Clock::now() + std::chrono::minutes(offset->load()); }};
   client::TokenSource tokens(settings(), http, cache, environment);
   ASSERT_TRUE(run(tokens.login(alice())));
   const auto first = run(tokens.access_token());
@@ -168,7 +168,8 @@ TEST_F(ClientSignIn, TheRefreshTokenRenewsAnAccessTokenNearItsExpiry) {
   // Saved: a new process sees the renewed token.
   client::TokenCache reread(cache_path_);
   ASSERT_TRUE(reread.load());
-  EXPECT_EQ(reread.access_token(tokens.status()->account, settings().client_id, settings().scope)->secret, *second);
+  EXPECT_EQ(reread.access_token(tokens.status()->account, settings().client_id, settings().scope)->secret,
+            *second);
 }
 
 TEST_F(ClientSignIn, ASpentRefreshTokenMeansSignInAgain) {
@@ -180,7 +181,8 @@ TEST_F(ClientSignIn, ASpentRefreshTokenMeansSignInAgain) {
   const auto spent = *cache.refresh_token(account, settings().client_id);
   ASSERT_TRUE(run(tokens.renew()));
   // Put the spent one back, as a stale copy of the cache would: the provider refuses it.
-  cache.store({.account = account, .client_id = settings().client_id, .refresh_token = spent}, client::Clock::now());
+  cache.store({.account = account, .client_id = settings().client_id, .refresh_token = spent},
+              client::Clock::now());
   auto renewed = run(tokens.renew());
   ASSERT_FALSE(renewed);
   EXPECT_EQ(renewed.error().code, ErrorCode::kInteractionRequired);
@@ -344,7 +346,8 @@ class NamedTokens final : public auth::Authenticator {
 transport::StreamableHttpOptions with(std::shared_ptr<auth::Authenticator> authenticator) {
   transport::StreamableHttpOptions options;
   options.authenticator = std::move(authenticator);
-  options.resource_metadata = {.resource = "http://127.0.0.1/mcp", .authorization_servers = {"https://idp/t/v2.0"},
+  options.resource_metadata = {.resource = "http://127.0.0.1/mcp",
+                               .authorization_servers = {"https://idp/t/v2.0"},
                                .resource_name = "test"};
   return options;
 }
@@ -377,16 +380,17 @@ TEST(McpClient, ListsEveryPageCallsAndClosesItsSession) {
   TestServer server({}, {}, {}, more_tools);
   net::HttpClient http;
   client::McpClient mcp(http, server.url());
-  auto outcome = run([&]() -> asio::awaitable<std::expected<std::pair<std::size_t, json::object>, client::Error>> {
-    auto initialized = co_await mcp.initialize();
-    if (!initialized) co_return std::unexpected(initialized.error());
-    auto tools = co_await mcp.list_tools();
-    if (!tools) co_return std::unexpected(tools.error());
-    json::object arguments{{"message", "hello"}};
-    auto called = co_await mcp.call_tool("echo", std::move(arguments));
-    if (!called) co_return std::unexpected(called.error());
-    co_return std::pair{tools->size(), *called};
-  }());
+  auto outcome =
+      run([&]() -> asio::awaitable<std::expected<std::pair<std::size_t, json::object>, client::Error>> {
+        auto initialized = co_await mcp.initialize();
+        if (!initialized) co_return std::unexpected(initialized.error());
+        auto tools = co_await mcp.list_tools();
+        if (!tools) co_return std::unexpected(tools.error());
+        json::object arguments{{"message", "hello"}};
+        auto called = co_await mcp.call_tool("echo", std::move(arguments));
+        if (!called) co_return std::unexpected(called.error());
+        co_return std::pair{tools->size(), *called};
+      }());
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_EQ(outcome->first, 2U + 1U + 120U);  // echo, sleep, fails, fillers
   EXPECT_EQ(first_text(outcome->second), "hello");
@@ -404,7 +408,7 @@ TEST(McpClient, AnErrorResultIsAResultAndAnUnknownToolAJsonRpcError) {
   net::HttpClient http;
   client::McpClient mcp(http, server.url());
   auto results = run([&]() -> asio::awaitable<std::pair<std::expected<json::object, client::Error>,
-                                                         std::expected<json::object, client::Error>>> {
+                                                        std::expected<json::object, client::Error>>> {
     (void)co_await mcp.initialize();
     auto failed = co_await mcp.call_tool("fails", {});
     auto unknown = co_await mcp.call_tool("nope", {});
@@ -416,11 +420,38 @@ TEST(McpClient, AnErrorResultIsAResultAndAnUnknownToolAJsonRpcError) {
   EXPECT_EQ(results.second.error().code, ErrorCode::kMcp);
 }
 
+TEST(McpClient, ASessionTheServerForgotIsOpenedAgainOnce) {
+  TestServer server;
+  net::HttpClient http;
+  client::McpClient mcp(http, server.url());
+  ASSERT_TRUE(run(mcp.initialize()));
+  const std::string first = mcp.session_id();
+  server.transport().close_sessions();  // as a restarted server would have
+  auto called = run([&]() -> asio::awaitable<std::expected<json::object, client::Error>> {
+    json::object arguments{{"message", "again"}};
+    co_return co_await mcp.call_tool("echo", std::move(arguments));
+  }());
+  ASSERT_TRUE(called) << called.error().message;
+  EXPECT_EQ(first_text(*called), "again");
+  EXPECT_NE(mcp.session_id(), first);
+}
+
+TEST(McpClient, NoTokenGoesToAPlainHttpServerElsewhere) {
+  net::HttpClient http;
+  int asked = 0;
+  client::McpClient mcp(http, "http://mcp.example.com/mcp", {.current = fixed("alice", &asked)});
+  auto initialized = run(mcp.initialize());
+  ASSERT_FALSE(initialized);
+  EXPECT_EQ(initialized.error().code, ErrorCode::kConfig);
+  EXPECT_EQ(asked, 0);
+}
+
 TEST(McpClient, AnExpiredTokenIsRenewedOnceAndTheRequestRetried) {
   TestServer server({}, with(std::make_shared<NamedTokens>()));
   net::HttpClient http;
   int renewals = 0;
-  client::McpClient mcp(http, server.url(), {.current = fixed("expired"), .renew = fixed("alice", &renewals)});
+  client::McpClient mcp(http, server.url(),
+                        {.current = fixed("expired"), .renew = fixed("alice", &renewals)});
   auto called = run([&]() -> asio::awaitable<std::expected<json::object, client::Error>> {
     auto initialized = co_await mcp.initialize();
     if (!initialized) co_return std::unexpected(initialized.error());
@@ -436,7 +467,8 @@ TEST(McpClient, ATokenRefusedAfterRenewalIsNotRetriedForever) {
   TestServer server({}, with(std::make_shared<NamedTokens>()));
   net::HttpClient http;
   int renewals = 0;
-  client::McpClient mcp(http, server.url(), {.current = fixed("mallory"), .renew = fixed("mallory", &renewals)});
+  client::McpClient mcp(http, server.url(),
+                        {.current = fixed("mallory"), .renew = fixed("mallory", &renewals)});
   auto initialized = run(mcp.initialize());
   ASSERT_FALSE(initialized);
   EXPECT_EQ(initialized.error().code, ErrorCode::kUnauthorized);
@@ -445,9 +477,10 @@ TEST(McpClient, ATokenRefusedAfterRenewalIsNotRetriedForever) {
 }
 
 TEST(McpClient, AClaimsChallengeSignsInAgainWithTheClaimsAndRetries) {
-  // {"access_token":{"acrs":{"essential":true,"value":"c1"}}}, as a server relays Entra's AADSTS50076 challenge;
-  // the answer after the step-up comes as an SSE stream with a progress notification first.
-  constexpr std::string_view kClaims = "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiYzEifX19";
+  // {"access_token":{"acrs":{"essential":true,"value":"c1"}}}, as a server relays Entra's AADSTS50076
+  // challenge; the answer after the step-up comes as an SSE stream with a progress notification first.
+  constexpr std::string_view kClaims =
+      "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiYzEifX19";
   ScriptedOrigin origin([&](const SeenRequest& seen) {
     Reply reply;
     const auto body = json::parse(seen.body).as_object();
@@ -460,8 +493,10 @@ TEST(McpClient, AClaimsChallengeSignsInAgainWithTheClaimsAndRetries) {
     reply.headers.emplace_back("Content-Type", "application/json");
     if (method == "initialize") {
       reply.headers.emplace_back("Mcp-Session-Id", "s-1");
-      reply.body = json::serialize(json::object{
-          {"jsonrpc", "2.0"}, {"id", id}, {"result", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}}}});
+      reply.body = json::serialize(
+          json::object{{"jsonrpc", "2.0"},
+                       {"id", id},
+                       {"result", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}}}});
       return reply;
     }
     const std::string authorization(seen.headers[http::field::authorization]);
@@ -474,11 +509,14 @@ TEST(McpClient, AClaimsChallengeSignsInAgainWithTheClaimsAndRetries) {
     }
     reply.headers[0].second = "text/event-stream";
     reply.body = "event: message\ndata: " +
-                 json::serialize(json::object{{"jsonrpc", "2.0"}, {"method", "notifications/progress"},
+                 json::serialize(json::object{{"jsonrpc", "2.0"},
+                                              {"method", "notifications/progress"},
                                               {"params", {{"progressToken", 1}, {"progress", 1}}}}) +
                  "\n\nevent: message\ndata: " +
-                 json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id},
-                                              {"result", {{"content", json::array{{{"type", "text"}, {"text", "sites"}}}}}}}) +
+                 json::serialize(json::object{
+                     {"jsonrpc", "2.0"},
+                     {"id", id},
+                     {"result", {{"content", json::array{{{"type", "text"}, {"text", "sites"}}}}}}}) +
                  "\n\n";
     return reply;
   });
@@ -487,7 +525,8 @@ TEST(McpClient, AClaimsChallengeSignsInAgainWithTheClaimsAndRetries) {
   net::HttpClient http(options);
   std::vector<std::string> step_ups;
   client::Credentials credentials{.current = fixed("first")};
-  credentials.step_up = [&step_ups](std::string claims) -> asio::awaitable<std::expected<std::string, client::Error>> {
+  credentials.step_up =
+      [&step_ups](std::string claims) -> asio::awaitable<std::expected<std::string, client::Error>> {
     step_ups.push_back(std::move(claims));
     co_return std::string("stepped-up");
   };
@@ -520,7 +559,8 @@ TEST_F(ClientSignIn, TheProvidersTokenIsAcceptedByTheRealValidator) {
   auth::ValidatorOptions validator;
   validator.issuers = {server_->provider().issuer().issuer_v2()};
   validator.tenant_id = tenant;
-  validator.audiences = {"d894da85-e1f8-4202-b8d8-bbfc24cbe604", "api://d894da85-e1f8-4202-b8d8-bbfc24cbe604"};
+  validator.audiences = {"d894da85-e1f8-4202-b8d8-bbfc24cbe604",
+                         "api://d894da85-e1f8-4202-b8d8-bbfc24cbe604"};
   validator.required_scopes = {"access_as_user"};
   validator.jwks_uri = server_->base_url() + "/" + tenant + "/discovery/v2.0/keys";
   auto authenticator = std::make_shared<auth::TokenValidator>(

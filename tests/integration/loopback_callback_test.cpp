@@ -3,9 +3,9 @@
 
 #include "test_server.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <gtest/gtest.h>
 
 #include <thread>
 
@@ -25,7 +25,8 @@ std::string get(std::uint16_t port, std::string_view target) {
 }
 
 net::CallbackPage page_for(std::string_view query) {
-  if (query.find("state=good") == std::string_view::npos) return {.status = 400, .html = "refused", .done = false};
+  if (query.find("state=good") == std::string_view::npos)
+    return {.status = 400, .html = "refused", .done = false};
   return {.html = "signed in"};
 }
 
@@ -35,13 +36,15 @@ TEST(LoopbackCallback, TakesTheCallbackPathAndAnswersOtherPathsNotFound) {
   ASSERT_TRUE(listener.listen(0));
   const auto port = listener.port();
   std::optional<std::expected<std::string, net::CallbackError>> result;
-  asio::co_spawn(context, [&]() -> asio::awaitable<void> { result = co_await listener.wait(page_for, kTestBound); },
-                 asio::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result = co_await listener.wait(page_for, kTestBound); },
+      asio::detached);
   std::vector<std::string> answers;
   std::thread browser([&] {
     answers.push_back(get(port, "/favicon.ico"));
     answers.push_back(get(port, "/auth/callback/../x?state=good"));
-    answers.push_back(get(port, "/auth/callback?code=c&state=forged"));  // not ours: refused, the wait goes on
+    answers.push_back(
+        get(port, "/auth/callback?code=c&state=forged"));  // not ours: refused, the wait goes on
     answers.push_back(get(port, "/auth/callback?code=c&state=good"));
   });
   context.run_for(kTestBound);
@@ -64,8 +67,9 @@ TEST(LoopbackCallback, AConnectionThatSendsNothingBlocksNobody) {
   ASSERT_TRUE(listener.listen(0));
   const auto port = listener.port();
   std::optional<std::expected<std::string, net::CallbackError>> result;
-  asio::co_spawn(context, [&]() -> asio::awaitable<void> { result = co_await listener.wait(page_for, kTestBound); },
-                 asio::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result = co_await listener.wait(page_for, kTestBound); },
+      asio::detached);
   std::string answer;
   std::thread browser([&] {
     RawClient idle(port);  // a browser's spare connection
@@ -82,11 +86,12 @@ TEST(LoopbackCallback, GivesUpAtItsDeadline) {
   net::LoopbackCallbackListener listener(context.get_executor(), "/cb");
   ASSERT_TRUE(listener.listen(0));
   std::optional<std::expected<std::string, net::CallbackError>> result;
-  asio::co_spawn(context,
-                 [&]() -> asio::awaitable<void> {
-                   result = co_await listener.wait(page_for, std::chrono::milliseconds(50));
-                 },
-                 asio::detached);
+  asio::co_spawn(
+      context,
+      [&]() -> asio::awaitable<void> {
+        result = co_await listener.wait(page_for, std::chrono::milliseconds(50));
+      },
+      asio::detached);
   context.run_for(kTestBound);
   ASSERT_TRUE(result);
   ASSERT_FALSE(*result);
@@ -100,7 +105,8 @@ TEST(LoopbackCallback, APortInUseIsAClearError) {
   net::LoopbackCallbackListener second(context.get_executor(), "/cb");
   auto listening = second.listen(first.port());
   ASSERT_FALSE(listening);
-  EXPECT_NE(listening.error().find("127.0.0.1:" + std::to_string(first.port())), std::string::npos) << listening.error();
+  EXPECT_NE(listening.error().find("127.0.0.1:" + std::to_string(first.port())), std::string::npos)
+      << listening.error();
 }
 
 }  // namespace

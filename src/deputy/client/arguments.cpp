@@ -1,7 +1,7 @@
 #include "deputy/client/arguments.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -17,9 +17,10 @@ namespace {
 std::vector<std::string> declared_types(const json::object& schema, std::string_view key) {
   std::vector<std::string> out;
   const auto* properties = schema.if_contains("properties");
-  const auto* property = properties != nullptr && properties->is_object() ? properties->get_object().if_contains(key)
-                                                                           : nullptr;
-  const auto* type = property != nullptr && property->is_object() ? property->get_object().if_contains("type") : nullptr;
+  const auto* property =
+      properties != nullptr && properties->is_object() ? properties->get_object().if_contains(key) : nullptr;
+  const auto* type =
+      property != nullptr && property->is_object() ? property->get_object().if_contains("type") : nullptr;
   if (type == nullptr) return out;
   if (type->is_string()) out.emplace_back(type->get_string());
   if (type->is_array()) {
@@ -33,7 +34,8 @@ std::vector<std::string> declared_types(const json::object& schema, std::string_
 bool is_kind(const json::value& value, std::string_view type) {
   if (type == "integer") {
     if (value.is_int64() || value.is_uint64()) return true;
-    return value.is_double() && std::trunc(value.get_double()) == value.get_double() && std::isfinite(value.get_double());
+    return value.is_double() && std::trunc(value.get_double()) == value.get_double() &&
+           std::isfinite(value.get_double());
   }
   if (type == "number") return value.is_number();
   if (type == "boolean") return value.is_bool();
@@ -47,7 +49,9 @@ bool is_kind(const json::value& value, std::string_view type) {
 
 std::expected<json::object, Error> tool_arguments(const json::object& input_schema,
                                                   std::span<const std::string> assignments) {
-  auto invalid = [](std::string message) { return std::unexpected(Error{ErrorCode::kInvalidArgument, std::move(message)}); };
+  auto invalid = [](std::string message) {
+    return std::unexpected(Error{ErrorCode::kInvalidArgument, std::move(message)});
+  };
   json::object out;
   for (const auto& assignment : assignments) {
     const auto equals = assignment.find('=');
@@ -64,7 +68,8 @@ std::expected<json::object, Error> tool_arguments(const json::object& input_sche
     }
     boost::system::error_code ec;
     auto value = json::parse(text, ec);
-    const bool fits = !ec && std::ranges::any_of(types, [&](const std::string& type) { return is_kind(value, type); });
+    const bool fits =
+        !ec && std::ranges::any_of(types, [&](const std::string& type) { return is_kind(value, type); });
     if (!fits) {
       std::string expected;
       for (const auto& type : types) expected += (expected.empty() ? "" : " or ") + type;

@@ -13,9 +13,9 @@
 
 namespace deputy::client {
 
-/// `assignments` are key=value (the first '=' splits; the value may be empty or contain '='). kInvalidArgument
-/// for a missing '=', an empty or repeated key, or a value not of its declared kind.
-[[nodiscard]] std::expected<boost::json::object, Error> tool_arguments(const boost::json::object& input_schema,
-                                                                       std::span<const std::string> assignments);
+/// `assignments` are key=value (the first '=' splits; the value may be empty or contain '=').
+/// kInvalidArgument for a missing '=', an empty or repeated key, or a value not of its declared kind.
+[[nodiscard]] std::expected<boost::json::object, Error> tool_arguments(
+    const boost::json::object& input_schema, std::span<const std::string> assignments);
 
 }  // namespace deputy::client

@@ -23,7 +23,8 @@ void openssl_random(std::span<unsigned char> out) {
 std::string random_secret(const Random& random, std::size_t bytes) {
   std::vector<unsigned char> buffer(bytes);
   random(buffer);
-  return auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
+  return auth::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
 }
 
 std::string s256_challenge(std::string_view verifier) {
@@ -34,7 +35,8 @@ std::string s256_challenge(std::string_view verifier) {
 }
 
 FlowSecrets make_flow_secrets(const Random& random) {
-  return {.code_verifier = random_secret(random), .state = random_secret(random), .nonce = random_secret(random)};
+  return {
+      .code_verifier = random_secret(random), .state = random_secret(random), .nonce = random_secret(random)};
 }
 
 std::string authorize_url(const AuthorizeParameters& p) {

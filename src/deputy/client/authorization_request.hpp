@@ -1,7 +1,7 @@
 #pragma once
-// The front-channel half of the authorization code flow (RFC 6749 §4.1, OpenID Connect Core §3.1.2, RFC 7636):
-// the secrets a sign-in binds itself with (PKCE verifier, state, nonce), the authorize URL that carries them,
-// and the redirect's answer read back.
+// The front-channel half of the authorization code flow (RFC 6749 §4.1, OpenID Connect Core §3.1.2, RFC
+// 7636): the secrets a sign-in binds itself with (PKCE verifier, state, nonce), the authorize URL that
+// carries them, and the redirect's answer read back.
 //   - PKCE S256: the code is useless without the verifier, which never leaves this process.
 //   - state: the redirect that reaches our listener belongs to the request we sent (CSRF, RFC 6749 §10.12).
 //   - nonce: the id_token was issued for this sign-in, not replayed from another.
@@ -17,7 +17,8 @@
 
 namespace deputy::client {
 
-/// Fills its argument with unpredictable bytes; injected so tests are repeatable. Default: OpenSSL's RAND_bytes.
+/// Fills its argument with unpredictable bytes; injected so tests are repeatable. Default: OpenSSL's
+/// RAND_bytes.
 using Random = std::function<void(std::span<unsigned char>)>;
 void openssl_random(std::span<unsigned char> out);
 
@@ -63,7 +64,8 @@ struct RedirectResult {
 [[nodiscard]] std::optional<RedirectResult> parse_redirect_query(std::string_view query);
 
 /// Query or form fields decoded ('+' as space, percent escapes); nullopt for a malformed escape.
-[[nodiscard]] std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
+[[nodiscard]] std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
+    std::string_view query);
 
 /// Whether two strings are equal, in time independent of where they differ (state comparison).
 [[nodiscard]] bool constant_time_equal(std::string_view a, std::string_view b);

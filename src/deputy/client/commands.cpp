@@ -3,12 +3,12 @@
 #include "deputy/client/arguments.hpp"
 #include "deputy/client/mcp_client.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include <optional>
 
@@ -28,13 +28,15 @@ template <typename T>
 T run(asio::awaitable<T> task) {
   asio::io_context context;
   std::optional<T> result;
-  asio::co_spawn(context, [&]() -> asio::awaitable<void> { result.emplace(co_await std::move(task)); }, asio::detached);
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result.emplace(co_await std::move(task)); }, asio::detached);
   context.run();
   return std::move(*result);
 }
 
 void print_error(const CommandOptions& options, std::string_view command, const Error& error) {
-  std::fprintf(options.err, "deputy %.*s: %s\n", static_cast<int>(command.size()), command.data(), error.message.c_str());
+  std::fprintf(options.err, "deputy %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               error.message.c_str());
 }
 
 int exit_code(const Error& error) {
@@ -95,11 +97,14 @@ std::expected<std::unique_ptr<Client>, Error> make_client(const CommandOptions& 
   return client;
 }
 
-/// An access token for the MCP server: cached or renewed silently, else a sign-in (as the seed's client does).
-asio::awaitable<std::expected<std::string, Error>> token_or_sign_in(Client& client, const CommandOptions& options) {
+/// An access token for the MCP server: cached or renewed silently, else a sign-in (as the seed's client
+/// does).
+asio::awaitable<std::expected<std::string, Error>> token_or_sign_in(Client& client,
+                                                                    const CommandOptions& options) {
   auto token = co_await client.tokens.access_token();
   if (token) co_return token;
-  if (token.error().code != ErrorCode::kNotSignedIn && token.error().code != ErrorCode::kInteractionRequired) {
+  if (token.error().code != ErrorCode::kNotSignedIn &&
+      token.error().code != ErrorCode::kInteractionRequired) {
     co_return token;
   }
   std::fprintf(options.err, "%s; signing in\n", token.error().message.c_str());
@@ -113,8 +118,10 @@ Credentials credentials_for(Client& client, const CommandOptions& options) {
   Credentials credentials;
   credentials.current = [&client, &options]() { return token_or_sign_in(client, options); };
   credentials.renew = [&client]() { return client.tokens.renew(); };
-  credentials.step_up = [&client, &options](std::string claims) -> asio::awaitable<std::expected<std::string, Error>> {
-    std::fprintf(options.err, "the server asks for a stronger sign-in (claims challenge); signing in again\n");
+  credentials.step_up = [&client,
+                         &options](std::string claims) -> asio::awaitable<std::expected<std::string, Error>> {
+    std::fprintf(options.err,
+                 "the server asks for a stronger sign-in (claims challenge); signing in again\n");
     LoginOptions login = options.login;
     login.claims = std::move(claims);
     auto account = co_await client.tokens.login(std::move(login));
@@ -139,11 +146,12 @@ std::string format_tools(const std::vector<json::object>& tools) {
     const auto description = str(tool, "description");
     if (!description.empty()) out += "\n    " + description;
     const auto* schema = tool.if_contains("inputSchema");
-    const auto* properties = schema != nullptr && schema->is_object() ? schema->get_object().if_contains("properties")
-                                                                       : nullptr;
+    const auto* properties =
+        schema != nullptr && schema->is_object() ? schema->get_object().if_contains("properties") : nullptr;
     if (properties != nullptr && properties->is_object() && !properties->get_object().empty()) {
       std::vector<std::string> required;
-      if (const auto* list = schema->get_object().if_contains("required"); list != nullptr && list->is_array()) {
+      if (const auto* list = schema->get_object().if_contains("required");
+          list != nullptr && list->is_array()) {
         for (const auto& name : list->get_array()) {
           if (name.is_string()) required.emplace_back(name.get_string());
         }
@@ -182,14 +190,16 @@ FormattedResult format_call_result(const json::object& result, bool color) {
         line = str(block, "text");
         has_text = true;
       } else if (type == "image" || type == "audio") {
-        line = fmt::format("[{}: {}, {} bytes of base64]", type, str(block, "mimeType"), str(block, "data").size());
+        line = fmt::format("[{}: {}, {} bytes of base64]", type, str(block, "mimeType"),
+                           str(block, "data").size());
       } else if (type == "resource_link") {
         line = fmt::format("[link: {}]", str(block, "uri"));
       } else if (type == "resource") {
         const auto* resource = block.if_contains("resource");
         if (resource != nullptr && resource->is_object()) {
           const auto text = str(resource->get_object(), "text");
-          line = fmt::format("[resource: {}]{}{}", str(resource->get_object(), "uri"), text.empty() ? "" : "\n", text);
+          line = fmt::format("[resource: {}]{}{}", str(resource->get_object(), "uri"),
+                             text.empty() ? "" : "\n", text);
         }
       } else {
         line = json::serialize(block);
@@ -277,7 +287,8 @@ int whoami_command(const CommandOptions& options) {
   }
   auto status = (*client)->tokens.status();
   if (!status) {
-    std::fprintf(options.err, "Not signed in to %s: run `deputy login`.\n", options.settings.authority_url().c_str());
+    std::fprintf(options.err, "Not signed in to %s: run `deputy login`.\n",
+                 options.settings.authority_url().c_str());
     return 1;
   }
   if (options.json) {
@@ -326,7 +337,8 @@ int tools_command(const CommandOptions& options) {
   return 0;
 }
 
-int call_command(const CommandOptions& options, const std::string& tool, const std::vector<std::string>& assignments) {
+int call_command(const CommandOptions& options, const std::string& tool,
+                 const std::vector<std::string>& assignments) {
   auto client = make_client(options);
   if (!client) {
     print_error(options, "call", client.error());
@@ -339,15 +351,17 @@ int call_command(const CommandOptions& options, const std::string& tool, const s
     // The arguments are typed by the schema the server lists for this tool.
     auto tools = co_await mcp.list_tools();
     if (!tools) co_return std::unexpected(tools.error());
-    const auto found = std::ranges::find_if(*tools, [&](const json::object& t) { return str(t, "name") == tool; });
+    const auto found =
+        std::ranges::find_if(*tools, [&](const json::object& t) { return str(t, "name") == tool; });
     if (found == tools->end()) {
       co_await mcp.close();
-      co_return std::unexpected(Error{ErrorCode::kInvalidArgument,
-                                      fmt::format("no tool '{}' is listed to you (see `deputy tools`)", tool)});
+      co_return std::unexpected(
+          Error{ErrorCode::kInvalidArgument,
+                fmt::format("no tool '{}' is listed to you (see `deputy tools`)", tool)});
     }
     const auto* schema = found->if_contains("inputSchema");
-    auto arguments = tool_arguments(schema != nullptr && schema->is_object() ? schema->get_object() : json::object(),
-                                    assignments);
+    auto arguments = tool_arguments(
+        schema != nullptr && schema->is_object() ? schema->get_object() : json::object(), assignments);
     if (!arguments) {
       co_await mcp.close();
       co_return std::unexpected(arguments.error());

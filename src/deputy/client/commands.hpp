@@ -2,7 +2,8 @@
 // The client's subcommands as `deputy` runs them: login, logout, whoami, tools, call. Each builds the HTTP
 // client (trusting DEPUTY_CA_FILE besides the system's CAs), the token cache and the token source from the
 // settings, runs on its own io_context, prints for a person (or JSON with --json) on stdout and errors on
-// stderr, and returns the exit code: 0 done, 1 failed (or the tool reported an error), 2 bad settings or input.
+// stderr, and returns the exit code: 0 done, 1 failed (or the tool reported an error), 2 bad settings or
+// input.
 
 #include "deputy/client/login.hpp"
 #include "deputy/client/settings.hpp"
@@ -28,9 +29,11 @@ int login_command(const CommandOptions& options);
 int logout_command(const CommandOptions& options);
 int whoami_command(const CommandOptions& options);
 int tools_command(const CommandOptions& options);
-int call_command(const CommandOptions& options, const std::string& tool, const std::vector<std::string>& assignments);
+int call_command(const CommandOptions& options, const std::string& tool,
+                 const std::vector<std::string>& assignments);
 
-/// `deputy tools`: each tool's name and description, and its arguments with their types (required ones marked).
+/// `deputy tools`: each tool's name and description, and its arguments with their types (required ones
+/// marked).
 [[nodiscard]] std::string format_tools(const std::vector<boost::json::object>& tools);
 
 struct FormattedResult {
@@ -42,7 +45,8 @@ struct FormattedResult {
 [[nodiscard]] FormattedResult format_call_result(const boost::json::object& result, bool color);
 
 /// `deputy whoami`: the account, the authority and until when the access token lasts.
-[[nodiscard]] std::string format_status(const SignedIn& status, const Settings& settings, Clock::time_point now);
+[[nodiscard]] std::string format_status(const SignedIn& status, const Settings& settings,
+                                        Clock::time_point now);
 
 /// JSON indented by two spaces.
 [[nodiscard]] std::string pretty_json(const boost::json::value& value);

@@ -1,7 +1,7 @@
 #pragma once
 // What can go wrong in the command-line client (sign-in, token cache, MCP calls): one closed list with stable
-// reason strings, and a message for the person at the terminal. Messages never carry a token, a code, a secret
-// or a password: they name the step, the endpoint and the provider's own error text.
+// reason strings, and a message for the person at the terminal. Messages never carry a token, a code, a
+// secret or a password: they name the step, the endpoint and the provider's own error text.
 
 #include <cstdint>
 #include <string>

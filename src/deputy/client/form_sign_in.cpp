@@ -3,8 +3,8 @@
 #include "deputy/client/html_form.hpp"
 #include "deputy/client/oidc.hpp"
 
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <map>
@@ -17,16 +17,20 @@ namespace http = boost::beast::http;
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
-std::string_view without_query(std::string_view url) { return url.substr(0, url.find_first_of("?#")); }
+std::string_view without_query(std::string_view url) {
+  return url.substr(0, url.find_first_of("?#"));
+}
 
 std::string origin_of(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return {};
-  return fmt::format("{}://{}", std::string_view(parsed->scheme()), std::string_view(parsed->encoded_host_and_port()));
+  return fmt::format("{}://{}", std::string_view(parsed->scheme()),
+                     std::string_view(parsed->encoded_host_and_port()));
 }
 
 /// The names a user-name field goes by on the sign-in pages we know (Entra's loginfmt, deputy's login).
@@ -69,7 +73,9 @@ class CookieJar {
   std::map<std::string, std::string> cookies_;
 };
 
-Error refused(std::string message) { return {ErrorCode::kSignInRefused, std::move(message)}; }
+Error refused(std::string message) {
+  return {ErrorCode::kSignInRefused, std::move(message)};
+}
 
 }  // namespace
 
@@ -83,7 +89,7 @@ std::string resolve_url(std::string_view base, std::string_view reference) {
 }
 
 boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(net::HttpClient& http,
-                                                                              FormSignIn request) {
+                                                                               FormSignIn request) {
   const std::string provider_origin = origin_of(request.authorize_url);
   CookieJar cookies;
   net::ClientRequest next{.url = request.authorize_url};
@@ -106,24 +112,28 @@ boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(n
 
     if (response->status >= 300 && response->status < 400) {
       const auto location = response->header("Location");
-      if (!location) co_return std::unexpected(refused(fmt::format("HTTP {} without a Location", response->status)));
+      if (!location)
+        co_return std::unexpected(refused(fmt::format("HTTP {} without a Location", response->status)));
       const std::string target = resolve_url(current, *location);
       if (without_query(target) == without_query(request.redirect_uri)) {
         const auto question = target.find('?');
-        auto result = parse_redirect_query(question == std::string::npos ? "" : std::string_view(target).substr(question + 1));
+        auto result = parse_redirect_query(
+            question == std::string::npos ? "" : std::string_view(target).substr(question + 1));
         if (!result) co_return std::unexpected(refused("the redirect to the client is not a valid query"));
         if (request.deliver_redirect) {
           net::ClientRequest deliver{.url = target};
           auto delivered = co_await http.send(std::move(deliver));
           if (!delivered) {
-            co_return std::unexpected(Error{ErrorCode::kNetwork, fmt::format("{}: {}", without_query(target),
-                                                                             net::to_string(delivered.error()))});
+            co_return std::unexpected(
+                Error{ErrorCode::kNetwork,
+                      fmt::format("{}: {}", without_query(target), net::to_string(delivered.error()))});
           }
         }
         co_return *result;
       }
       if (origin_of(target) != provider_origin) {
-        co_return std::unexpected(refused("the provider redirected to another site: " + std::string(without_query(target))));
+        co_return std::unexpected(
+            refused("the provider redirected to another site: " + std::string(without_query(target))));
       }
       next = net::ClientRequest{.url = target};
       continue;
@@ -152,10 +162,12 @@ boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(n
     if (form == forms.end()) {
       co_return std::unexpected(refused(error.value_or("the provider's page has no form to fill")));
     }
-    const bool asks_password = std::ranges::any_of(form->inputs, [](const HtmlInput& i) { return i.type == "password"; });
+    const bool asks_password =
+        std::ranges::any_of(form->inputs, [](const HtmlInput& i) { return i.type == "password"; });
     if (asks_password && password_sent) {
       // The same question again: the answer was wrong. The page says why.
-      co_return std::unexpected(refused(error.value_or("the provider did not accept the user name and password")));
+      co_return std::unexpected(
+          refused(error.value_or("the provider did not accept the user name and password")));
     }
 
     FormFields fields;
@@ -171,17 +183,20 @@ boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(n
         fields.emplace_back(input.name, request.username);
       } else if (input.type == "submit") {
         if (submit == nullptr || submit_score(input) > submit_score(*submit)) submit = &input;
-      } else if (input.type == "text" || input.type == "email" || input.type == "number" || input.type == "tel") {
-        co_return std::unexpected(Error{ErrorCode::kUnsupported,
-                                        fmt::format("the provider's page asks for '{}', which a sign-in with user name "
-                                                    "and password cannot answer; sign in with the browser{}",
-                                                    input.name, error ? " (" + *error + ")" : "")});
+      } else if (input.type == "text" || input.type == "email" || input.type == "number" ||
+                 input.type == "tel") {
+        co_return std::unexpected(
+            Error{ErrorCode::kUnsupported,
+                  fmt::format("the provider's page asks for '{}', which a sign-in with user name "
+                              "and password cannot answer; sign in with the browser{}",
+                              input.name, error ? " (" + *error + ")" : "")});
       }
     }
     if (submit != nullptr) fields.emplace_back(submit->name, submit->value);
     const std::string action = resolve_url(current, form->action);
     if (origin_of(action) != provider_origin) {
-      co_return std::unexpected(refused("the provider's form posts to another site: " + std::string(without_query(action))));
+      co_return std::unexpected(
+          refused("the provider's form posts to another site: " + std::string(without_query(action))));
     }
     if (form->method == "post") {
       next = net::ClientRequest{.method = http::verb::post,
@@ -192,8 +207,8 @@ boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(n
       next = net::ClientRequest{.url = std::string(without_query(action)) + "?" + encode_form(fields)};
     }
   }
-  co_return std::unexpected(refused(fmt::format("the sign-in did not reach the redirect URI within {} pages",
-                                                kMaxSignInSteps)));
+  co_return std::unexpected(
+      refused(fmt::format("the sign-in did not reach the redirect URI within {} pages", kMaxSignInSteps)));
 }
 
 }  // namespace deputy::client

@@ -3,8 +3,8 @@
 // the browser's part. It GETs the authorize URL, fills the sign-in form with the user name and password,
 // posts it, and follows the provider's pages (a consent page is accepted; cookies are kept for the provider's
 // host) until the provider redirects to the redirect URI; the code is read from that Location header, so no
-// listener is needed. A page that asks for something else (an MFA code, a choice it cannot make) ends it with a
-// clear error. Never for real Entra ID, whose sign-in pages are scripts, not forms.
+// listener is needed. A page that asks for something else (an MFA code, a choice it cannot make) ends it with
+// a clear error. Never for real Entra ID, whose sign-in pages are scripts, not forms.
 
 #include "deputy/client/authorization_request.hpp"
 #include "deputy/client/error.hpp"
@@ -31,8 +31,8 @@ struct FormSignIn {
 
 /// What the provider sent to the redirect URI (a code, or error=...). kSignInRefused when the provider's page
 /// shows an error instead (wrong password: its text), kUnsupported when a page asks for more than a password.
-[[nodiscard]] boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(net::HttpClient& http,
-                                                                                            FormSignIn request);
+[[nodiscard]] boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(
+    net::HttpClient& http, FormSignIn request);
 
 /// `reference` (absolute, or relative as in a Location header or a form action) resolved against `base`.
 [[nodiscard]] std::string resolve_url(std::string_view base, std::string_view reference);

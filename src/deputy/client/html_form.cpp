@@ -13,7 +13,8 @@ constexpr std::size_t kMaxTags = 4096;
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -30,7 +31,8 @@ std::optional<Tag> read_tag(std::string_view html, std::size_t at) {
     while (i < html.size() && std::isspace(static_cast<unsigned char>(html[i])) != 0) ++i;
   };
   const std::size_t name_start = i;
-  while (i < html.size() && (std::isalnum(static_cast<unsigned char>(html[i])) != 0 || html[i] == '/' || html[i] == '!')) {
+  while (i < html.size() &&
+         (std::isalnum(static_cast<unsigned char>(html[i])) != 0 || html[i] == '/' || html[i] == '!')) {
     ++i;
   }
   if (i == name_start) return std::nullopt;
@@ -65,7 +67,8 @@ std::optional<Tag> read_tag(std::string_view html, std::size_t at) {
         i = close + 1;
       } else {
         const std::size_t value_start = i;
-        while (i < html.size() && html[i] != '>' && std::isspace(static_cast<unsigned char>(html[i])) == 0) ++i;
+        while (i < html.size() && html[i] != '>' && std::isspace(static_cast<unsigned char>(html[i])) == 0)
+          ++i;
         value = html_unescape(html.substr(value_start, i - value_start));
       }
     }
@@ -159,12 +162,14 @@ std::vector<HtmlForm> parse_forms(std::string_view html) {
       current = nullptr;
     } else if (current != nullptr && tag->name == "input") {
       std::string type = lower(attribute(*tag, "type"));
-      current->inputs.push_back(
-          {.type = type.empty() ? "text" : type, .name = attribute(*tag, "name"), .value = attribute(*tag, "value")});
+      current->inputs.push_back({.type = type.empty() ? "text" : type,
+                                 .name = attribute(*tag, "name"),
+                                 .value = attribute(*tag, "value")});
     } else if (current != nullptr && tag->name == "button" && !attribute(*tag, "name").empty()) {
       const std::string type = lower(attribute(*tag, "type"));
       if (type.empty() || type == "submit") {
-        current->inputs.push_back({.type = "submit", .name = attribute(*tag, "name"), .value = attribute(*tag, "value")});
+        current->inputs.push_back(
+            {.type = "submit", .name = attribute(*tag, "name"), .value = attribute(*tag, "value")});
       }
     }
   }

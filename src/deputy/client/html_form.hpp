@@ -19,8 +19,8 @@ struct HtmlInput {
 
 struct HtmlForm {
   std::string action;
-  std::string method;  // lowercased; "get" when absent
-  std::vector<HtmlInput> inputs;   // <input>, and <button> with a name (type "submit")
+  std::string method;             // lowercased; "get" when absent
+  std::vector<HtmlInput> inputs;  // <input>, and <button> with a name (type "submit")
 };
 
 /// Every <form> of the page, in order.

@@ -4,17 +4,17 @@
 #include "deputy/devidp/pages.hpp"
 #include "deputy/net/loopback_callback.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <fcntl.h>
-#include <fmt/format.h>
-#include <spawn.h>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +34,9 @@ constexpr std::chrono::seconds kDefaultDevicePollInterval{5};
 /// A device code lives 15 minutes at Entra; a provider offering more is not waited for beyond this.
 constexpr std::chrono::minutes kMaxDeviceCodeWait{15};
 
-std::string first_line(std::string_view text) { return std::string(text.substr(0, text.find_first_of("\r\n"))); }
+std::string first_line(std::string_view text) {
+  return std::string(text.substr(0, text.find_first_of("\r\n")));
+}
 
 void say_on_stderr(std::string_view text) {
   std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
@@ -127,10 +129,13 @@ std::string sign_in_failed_page(std::string_view error, std::string_view descrip
       devidp::html_escape(error), devidp::html_escape(first_line(description)));
 }
 
-TokenSource::TokenSource(Settings settings, net::HttpClient& http, TokenCache& cache, LoginEnvironment environment)
+TokenSource::TokenSource(Settings settings, net::HttpClient& http, TokenCache& cache,
+                         LoginEnvironment environment)
     : settings_(std::move(settings)), http_(http), cache_(cache), environment_(std::move(environment)) {}
 
-std::string TokenSource::scopes() const { return fmt::format("{} {}", settings_.scope, kOidcScopes); }
+std::string TokenSource::scopes() const {
+  return fmt::format("{} {}", settings_.scope, kOidcScopes);
+}
 
 void TokenSource::add_client_credential(FormFields& form) const {
   if (!settings_.client_secret.empty()) form.emplace_back("client_secret", settings_.client_secret);
@@ -148,7 +153,8 @@ asio::awaitable<std::expected<ProviderMetadata, Error>> TokenSource::metadata() 
 std::optional<Account> TokenSource::current_account() const {
   auto accounts = cache_.accounts(environment_of(settings_.authority), settings_.client_id);
   if (accounts.empty()) return std::nullopt;
-  // The account of the configured tenant first (a GUID tenant names the realm); else the first, as the seed does.
+  // The account of the configured tenant first (a GUID tenant names the realm); else the first, as the seed
+  // does.
   for (const auto& account : accounts) {
     if (account.realm == settings_.tenant_id) return account;
   }
@@ -183,19 +189,19 @@ std::expected<Account, Error> TokenSource::keep(const TokenResponse& response, s
   return account;
 }
 
-asio::awaitable<std::expected<std::string, Error>> TokenSource::authorization_code(const ProviderMetadata& provider,
-                                                                                   const LoginOptions& options,
-                                                                                   const FlowSecrets& secrets) {
+asio::awaitable<std::expected<std::string, Error>> TokenSource::authorization_code(
+    const ProviderMetadata& provider, const LoginOptions& options, const FlowSecrets& secrets) {
   const bool with_password = !options.username.empty() && !options.password.empty();
-  AuthorizeParameters parameters{.authorization_endpoint = provider.authorization_endpoint,
-                                 .client_id = settings_.client_id,
-                                 .redirect_uri = settings_.redirect_uri,
-                                 .scope = scopes(),
-                                 .secrets = secrets,
-                                 // The account picker needs a person; the non-interactive path names its user.
-                                 .prompt = with_password ? std::string() : options.prompt,
-                                 .login_hint = options.username,
-                                 .claims = options.claims};
+  AuthorizeParameters parameters{
+      .authorization_endpoint = provider.authorization_endpoint,
+      .client_id = settings_.client_id,
+      .redirect_uri = settings_.redirect_uri,
+      .scope = scopes(),
+      .secrets = secrets,
+      // The account picker needs a person; the non-interactive path names its user.
+      .prompt = with_password ? std::string() : options.prompt,
+      .login_hint = options.username,
+      .claims = options.claims};
   const std::string url = authorize_url(parameters);
   const std::function<void(std::string_view)> say = options.say ? options.say : say_on_stderr;
 
@@ -214,9 +220,10 @@ asio::awaitable<std::expected<std::string, Error>> TokenSource::authorization_co
     const std::string path = redirect->path().empty() ? "/" : std::string(redirect->path());
     net::LoopbackCallbackListener listener(co_await asio::this_coro::executor, path);
     if (auto listening = listener.listen(redirect->port_number()); !listening) {
-      co_return std::unexpected(Error{ErrorCode::kListener,
-                                      fmt::format("{} (the redirect URI {} needs that port; is another sign-in running?)",
-                                                  listening.error(), settings_.redirect_uri)});
+      co_return std::unexpected(
+          Error{ErrorCode::kListener,
+                fmt::format("{} (the redirect URI {} needs that port; is another sign-in running?)",
+                            listening.error(), settings_.redirect_uri)});
     }
     const std::string expected_state = secrets.state;
     auto answer = [&expected_state](std::string_view query) -> net::CallbackPage {
@@ -225,7 +232,8 @@ asio::awaitable<std::expected<std::string, Error>> TokenSource::authorization_co
       // refused, and the wait goes on for the real one.
       if (!got || !constant_time_equal(got->state, expected_state)) {
         spdlog::warn("a request to the redirect URI without this sign-in's state was refused");
-        return {.status = 400, .html = sign_in_failed_page("This answer does not belong to the sign-in in progress.", ""),
+        return {.status = 400,
+                .html = sign_in_failed_page("This answer does not belong to the sign-in in progress.", ""),
                 .done = false};
       }
       if (!got->error.empty()) return {.html = sign_in_failed_page(got->error, got->error_description)};
@@ -240,26 +248,31 @@ asio::awaitable<std::expected<std::string, Error>> TokenSource::authorization_co
     if (!query) {
       co_return std::unexpected(Error{
           ErrorCode::kCallbackTimeout,
-          fmt::format("no sign-in came back to {} within {} s; run `deputy login` again (or use --username/--password)",
+          fmt::format("no sign-in came back to {} within {} s; run `deputy login` again (or use "
+                      "--username/--password)",
                       settings_.redirect_uri,
                       std::chrono::duration_cast<std::chrono::seconds>(options.callback_timeout).count())});
     }
     result = parse_redirect_query(*query).value_or(RedirectResult{});
   }
-  // The state of the form path is checked here too: a provider that mixed up two requests is caught either way.
+  // The state of the form path is checked here too: a provider that mixed up two requests is caught either
+  // way.
   if (!constant_time_equal(result.state, secrets.state)) {
-    co_return std::unexpected(Error{ErrorCode::kSignInRefused, "the provider's answer carries another sign-in's state"});
+    co_return std::unexpected(
+        Error{ErrorCode::kSignInRefused, "the provider's answer carries another sign-in's state"});
   }
   if (!result.error.empty()) {
-    co_return std::unexpected(Error{ErrorCode::kSignInRefused,
-                                    fmt::format("{}: {}", result.error, first_line(result.error_description))});
+    co_return std::unexpected(
+        Error{ErrorCode::kSignInRefused,
+              fmt::format("{}: {}", result.error, first_line(result.error_description))});
   }
-  if (result.code.empty()) co_return std::unexpected(Error{ErrorCode::kSignInRefused, "the provider sent no code"});
+  if (result.code.empty())
+    co_return std::unexpected(Error{ErrorCode::kSignInRefused, "the provider sent no code"});
   co_return result.code;
 }
 
-asio::awaitable<std::expected<TokenResponse, Error>> TokenSource::device_code(const ProviderMetadata& provider,
-                                                                              const LoginOptions& options) {
+asio::awaitable<std::expected<TokenResponse, Error>> TokenSource::device_code(
+    const ProviderMetadata& provider, const LoginOptions& options) {
   const std::function<void(std::string_view)> say = options.say ? options.say : say_on_stderr;
   net::ClientRequest request{.method = boost::beast::http::verb::post,
                              .url = provider.device_authorization_endpoint,
@@ -267,17 +280,19 @@ asio::awaitable<std::expected<TokenResponse, Error>> TokenSource::device_code(co
                              .body = encode_form({{"client_id", settings_.client_id}, {"scope", scopes()}})};
   auto response = co_await http_.send(std::move(request));
   if (!response) {
-    co_return std::unexpected(Error{ErrorCode::kNetwork, fmt::format("{}: {}", provider.device_authorization_endpoint,
-                                                                     net::to_string(response.error()))});
+    co_return std::unexpected(Error{
+        ErrorCode::kNetwork,
+        fmt::format("{}: {}", provider.device_authorization_endpoint, net::to_string(response.error()))});
   }
   boost::system::error_code ec;
   auto document = json::parse(response->body, ec);
   const auto* object = ec ? nullptr : document.if_object();
   if (response->status != 200 || object == nullptr || !object->contains("device_code")) {
-    co_return std::unexpected(Error{ErrorCode::kUnsupported,
-                                    fmt::format("the provider refused the device code request (HTTP {}); sign in with "
-                                                "the browser or --username/--password",
-                                                response->status)});
+    co_return std::unexpected(
+        Error{ErrorCode::kUnsupported,
+              fmt::format("the provider refused the device code request (HTTP {}); sign in with "
+                          "the browser or --username/--password",
+                          response->status)});
   }
   auto text = [object](std::string_view name) {
     const auto* value = object->if_contains(name);
@@ -291,14 +306,17 @@ asio::awaitable<std::expected<TokenResponse, Error>> TokenSource::device_code(co
   say(message.empty() ? fmt::format("To sign in, open {} and enter the code {}", text("verification_uri"),
                                     text("user_code"))
                       : message);
-  std::chrono::seconds interval{std::max<long long>(number("interval", kDefaultDevicePollInterval.count()), 1)};
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::min<std::chrono::seconds>(std::chrono::seconds(number("expires_in", 900)), kMaxDeviceCodeWait);
+  std::chrono::seconds interval{
+      std::max<long long>(number("interval", kDefaultDevicePollInterval.count()), 1)};
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::min<std::chrono::seconds>(std::chrono::seconds(number("expires_in", 900)), kMaxDeviceCodeWait);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(interval);
     auto [waited] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (waited) co_return std::unexpected(Error{ErrorCode::kSignInRefused, "the device code sign-in was cancelled"});
+    if (waited)
+      co_return std::unexpected(Error{ErrorCode::kSignInRefused, "the device code sign-in was cancelled"});
     FormFields form{{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
                     {"client_id", settings_.client_id},
                     {"device_code", text("device_code")},
@@ -314,7 +332,8 @@ asio::awaitable<std::expected<TokenResponse, Error>> TokenSource::device_code(co
     }
     co_return std::unexpected(token.error());
   }
-  co_return std::unexpected(Error{ErrorCode::kCallbackTimeout, "the device code expired before the sign-in finished"});
+  co_return std::unexpected(
+      Error{ErrorCode::kCallbackTimeout, "the device code expired before the sign-in finished"});
 }
 
 asio::awaitable<std::expected<Account, Error>> TokenSource::login(LoginOptions options) {
@@ -323,11 +342,12 @@ asio::awaitable<std::expected<Account, Error>> TokenSource::login(LoginOptions o
   if (!provider) co_return std::unexpected(provider.error());
   if (options.device_code) {
     if (provider->device_authorization_endpoint.empty()) {
-      co_return std::unexpected(Error{ErrorCode::kUnsupported,
-                                      fmt::format("the identity provider at {} offers no device code flow (its "
-                                                  "discovery document names no device_authorization_endpoint); sign "
-                                                  "in with the browser or --username/--password",
-                                                  settings_.authority_url())});
+      co_return std::unexpected(
+          Error{ErrorCode::kUnsupported,
+                fmt::format("the identity provider at {} offers no device code flow (its "
+                            "discovery document names no device_authorization_endpoint); sign "
+                            "in with the browser or --username/--password",
+                            settings_.authority_url())});
     }
     auto tokens = co_await device_code(*provider, options);
     if (!tokens) co_return std::unexpected(tokens.error());
@@ -352,9 +372,9 @@ asio::awaitable<std::expected<Account, Error>> TokenSource::login(LoginOptions o
 asio::awaitable<std::expected<std::string, Error>> TokenSource::access_token() {
   const auto account = current_account();
   if (!account) {
-    co_return std::unexpected(Error{ErrorCode::kNotSignedIn,
-                                    fmt::format("not signed in to {} as client {}: run `deputy login`",
-                                                settings_.authority_url(), settings_.client_id)});
+    co_return std::unexpected(
+        Error{ErrorCode::kNotSignedIn, fmt::format("not signed in to {} as client {}: run `deputy login`",
+                                                   settings_.authority_url(), settings_.client_id)});
   }
   auto cached = cache_.access_token(*account, settings_.client_id, settings_.scope);
   if (cached && !needs_renewal(cached->expires_on, environment_.now())) co_return cached->secret;
@@ -368,8 +388,8 @@ asio::awaitable<std::expected<std::string, Error>> TokenSource::renew() {
   }
   auto refresh = cache_.refresh_token(*account, settings_.client_id);
   if (!refresh) {
-    co_return std::unexpected(
-        Error{ErrorCode::kInteractionRequired, "no refresh token is cached: sign in again with `deputy login`"});
+    co_return std::unexpected(Error{ErrorCode::kInteractionRequired,
+                                    "no refresh token is cached: sign in again with `deputy login`"});
   }
   auto provider = co_await metadata();
   if (!provider) co_return std::unexpected(provider.error());
@@ -383,7 +403,8 @@ asio::awaitable<std::expected<std::string, Error>> TokenSource::renew() {
   if (!tokens) {
     Error error = tokens.error();
     if (error.code == ErrorCode::kInteractionRequired) {
-      error.message = fmt::format("the refresh token was refused ({}): sign in again with `deputy login`", error.message);
+      error.message =
+          fmt::format("the refresh token was refused ({}): sign in again with `deputy login`", error.message);
     }
     co_return std::unexpected(std::move(error));
   }

@@ -1,6 +1,8 @@
 #pragma once
-// Signing in and keeping the user signed in, as the seed's client does with MSAL's ConfidentialClientApplication:
-//   - login(): the authorization code flow with PKCE S256, state and nonce, through the browser and a loopback
+// Signing in and keeping the user signed in, as the seed's client does with MSAL's
+// ConfidentialClientApplication:
+//   - login(): the authorization code flow with PKCE S256, state and nonce, through the browser and a
+//   loopback
 //     listener on the redirect URI's port (5 minutes to come back), or non-interactively with a user name and
 //     password (form_sign_in.hpp), or the device code flow when the provider offers it; the code is redeemed
 //     at the token endpoint from discovery, the id_token checked (aud, nonce, iss), and the tokens cached.
@@ -43,8 +45,8 @@ struct LoginOptions {
   std::string claims;
   std::string prompt = "select_account";
   std::chrono::milliseconds callback_timeout = kCallbackTimeout;
-  /// Opens `url` in a browser; false when none could be started (the URL is then printed for the user to open).
-  /// Default: $BROWSER, else xdg-open when on PATH.
+  /// Opens `url` in a browser; false when none could be started (the URL is then printed for the user to
+  /// open). Default: $BROWSER, else xdg-open when on PATH.
   std::function<bool(const std::string& url)> open_browser;
   /// Messages for the user (the URL to open, the device code); default: stderr.
   std::function<void(std::string_view)> say;
@@ -70,8 +72,8 @@ class TokenSource {
   [[nodiscard]] boost::asio::awaitable<std::expected<Account, Error>> login(LoginOptions options);
 
   /// An access token for the scope: the cached one while it has more than kRenewBefore to live, else one got
-  /// with the refresh token (cached and saved). kNotSignedIn without an account, kInteractionRequired when the
-  /// refresh token was refused.
+  /// with the refresh token (cached and saved). kNotSignedIn without an account, kInteractionRequired when
+  /// the refresh token was refused.
   [[nodiscard]] boost::asio::awaitable<std::expected<std::string, Error>> access_token();
   /// A new access token with the refresh token, whatever the cached one's expiry (the server refused it).
   [[nodiscard]] boost::asio::awaitable<std::expected<std::string, Error>> renew();
@@ -87,9 +89,8 @@ class TokenSource {
 
  private:
   boost::asio::awaitable<std::expected<ProviderMetadata, Error>> metadata();
-  boost::asio::awaitable<std::expected<std::string, Error>> authorization_code(const ProviderMetadata& provider,
-                                                                               const LoginOptions& options,
-                                                                               const FlowSecrets& secrets);
+  boost::asio::awaitable<std::expected<std::string, Error>> authorization_code(
+      const ProviderMetadata& provider, const LoginOptions& options, const FlowSecrets& secrets);
   boost::asio::awaitable<std::expected<TokenResponse, Error>> device_code(const ProviderMetadata& provider,
                                                                           const LoginOptions& options);
   std::expected<Account, Error> keep(const TokenResponse& response, std::string_view nonce,

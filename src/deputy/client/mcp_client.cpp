@@ -1,9 +1,11 @@
 #include "deputy/client/mcp_client.hpp"
 
+#include "deputy/client/settings.hpp"
 #include "deputy/client/www_authenticate.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 
@@ -14,7 +16,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-Error mcp_error(std::string message) { return {ErrorCode::kMcp, std::move(message)}; }
+Error mcp_error(std::string message) {
+  return {ErrorCode::kMcp, std::move(message)};
+}
 
 /// The server's error text, cut short: it is shown, not parsed.
 std::string excerpt(std::string_view body) {
@@ -65,12 +69,21 @@ std::vector<json::value> parse_sse(std::string_view body) {
   return out;
 }
 
+bool carries_tokens_safely(std::string_view url) {
+  return is_https_or_loopback(url);
+}
+
 McpClient::McpClient(net::HttpClient& http, std::string url, Credentials credentials)
     : http_(http), url_(std::move(url)), credentials_(std::move(credentials)) {}
 
-boost::asio::awaitable<std::expected<McpClient::Answer, Error>> McpClient::post(const json::object& message,
-                                                                               std::chrono::milliseconds timeout) {
+boost::asio::awaitable<std::expected<McpClient::Answer, Error>> McpClient::post(
+    const json::object& message, std::chrono::milliseconds timeout) {
   if (token_.empty() && credentials_.current) {
+    if (!carries_tokens_safely(url_)) {
+      co_return std::unexpected(
+          Error{ErrorCode::kConfig,
+                fmt::format("{}: a token goes only over https (plain http only to loopback)", url_)});
+    }
     auto token = co_await credentials_.current();
     if (!token) co_return std::unexpected(token.error());
     token_ = std::move(*token);
@@ -78,17 +91,19 @@ boost::asio::awaitable<std::expected<McpClient::Answer, Error>> McpClient::post(
   bool renewed = false;
   bool stepped_up = false;
   for (;;) {
-    net::ClientRequest request{.method = http::verb::post,
-                               .url = url_,
-                               .headers = {{"Content-Type", "application/json"},
-                                           {"Accept", "application/json, text/event-stream"}},
-                               .body = json::serialize(message),
-                               .timeout = timeout};
+    net::ClientRequest request{
+        .method = http::verb::post,
+        .url = url_,
+        .headers = {{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}},
+        .body = json::serialize(message),
+        .timeout = timeout};
     if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});
     if (!session_id_.empty()) request.headers.push_back({"Mcp-Session-Id", session_id_});
     if (initialized_) request.headers.push_back({"MCP-Protocol-Version", std::string(kMcpProtocolVersion)});
     auto response = co_await http_.send(std::move(request));
-    if (!response) co_return std::unexpected(Error{ErrorCode::kNetwork, fmt::format("{}: {}", url_, net::to_string(response.error()))});
+    if (!response)
+      co_return std::unexpected(
+          Error{ErrorCode::kNetwork, fmt::format("{}: {}", url_, net::to_string(response.error()))});
     Answer answer{.status = response->status,
                   .www_authenticate = std::string(response->header("WWW-Authenticate").value_or("")),
                   .session_id = std::string(response->header("Mcp-Session-Id").value_or("")),
@@ -114,12 +129,13 @@ boost::asio::awaitable<std::expected<McpClient::Answer, Error>> McpClient::post(
     std::string why = decision.error.empty() ? std::string() : " (" + decision.error + ")";
     if (!decision.error_description.empty()) why += ": " + decision.error_description;
     if (token_.empty()) why += "; no token was sent: is AUTH_ENABLED false?";
-    co_return std::unexpected(Error{ErrorCode::kUnauthorized, fmt::format("{} answered HTTP {}{}", url_, answer.status, why)});
+    co_return std::unexpected(
+        Error{ErrorCode::kUnauthorized, fmt::format("{} answered HTTP {}{}", url_, answer.status, why)});
   }
 }
 
-boost::asio::awaitable<std::expected<json::object, Error>> McpClient::request(std::string method, json::object params,
-                                                                              std::chrono::milliseconds timeout) {
+boost::asio::awaitable<std::expected<json::object, Error>> McpClient::request(
+    std::string method, json::object params, std::chrono::milliseconds timeout) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     const std::int64_t id = next_id_++;
     json::object message{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
@@ -135,8 +151,8 @@ boost::asio::awaitable<std::expected<json::object, Error>> McpClient::request(st
       continue;
     }
     if (answer->status != 200) {
-      co_return std::unexpected(mcp_error(fmt::format("{} answered HTTP {} to {}: {}", url_, answer->status, method,
-                                                      excerpt(answer->body))));
+      co_return std::unexpected(mcp_error(
+          fmt::format("{} answered HTTP {} to {}: {}", url_, answer->status, method, excerpt(answer->body))));
     }
     if (!answer->session_id.empty()) session_id_ = answer->session_id;
     std::vector<json::value> messages;
@@ -145,20 +161,25 @@ boost::asio::awaitable<std::expected<json::object, Error>> McpClient::request(st
     } else {
       boost::system::error_code ec;
       auto value = json::parse(answer->body, ec);
-      if (ec) co_return std::unexpected(mcp_error(fmt::format("{} answered {} with a body that is not JSON", url_, method)));
+      if (ec)
+        co_return std::unexpected(
+            mcp_error(fmt::format("{} answered {} with a body that is not JSON", url_, method)));
       messages.push_back(std::move(value));
     }
     for (const auto& value : messages) {
       const auto* object = value.if_object();
       const auto* got_id = object != nullptr ? object->if_contains("id") : nullptr;
-      if (got_id == nullptr || !got_id->is_int64() || got_id->get_int64() != id || object->contains("method")) continue;
+      if (got_id == nullptr || !got_id->is_int64() || got_id->get_int64() != id || object->contains("method"))
+        continue;
       if (const auto* error = object->if_contains("error"); error != nullptr && error->is_object()) {
         const auto* text = error->get_object().if_contains("message");
-        co_return std::unexpected(mcp_error(fmt::format(
-            "{}: {}", method, text != nullptr && text->is_string() ? std::string(text->get_string()) : "error")));
+        co_return std::unexpected(mcp_error(
+            fmt::format("{}: {}", method,
+                        text != nullptr && text->is_string() ? std::string(text->get_string()) : "error")));
       }
       const auto* result = object->if_contains("result");
-      if (result == nullptr || !result->is_object()) co_return std::unexpected(mcp_error(method + ": no result"));
+      if (result == nullptr || !result->is_object())
+        co_return std::unexpected(mcp_error(method + ": no result"));
       co_return result->get_object();
     }
     co_return std::unexpected(mcp_error(fmt::format("{} sent no answer to {}", url_, method)));
@@ -179,12 +200,15 @@ boost::asio::awaitable<std::expected<json::object, Error>> McpClient::handshake(
   auto sent = co_await post(notification, timeout);
   if (!sent) co_return std::unexpected(sent.error());
   if (sent->status != 202 && sent->status != 200) {
-    co_return std::unexpected(mcp_error(fmt::format("{} answered HTTP {} to notifications/initialized", url_, sent->status)));
+    co_return std::unexpected(
+        mcp_error(fmt::format("{} answered HTTP {} to notifications/initialized", url_, sent->status)));
   }
   co_return result;
 }
 
-boost::asio::awaitable<std::expected<json::object, Error>> McpClient::initialize() { co_return co_await handshake(); }
+boost::asio::awaitable<std::expected<json::object, Error>> McpClient::initialize() {
+  co_return co_await handshake();
+}
 
 boost::asio::awaitable<std::expected<std::vector<json::object>, Error>> McpClient::list_tools() {
   std::vector<json::object> tools;
@@ -209,7 +233,7 @@ boost::asio::awaitable<std::expected<std::vector<json::object>, Error>> McpClien
 }
 
 boost::asio::awaitable<std::expected<json::object, Error>> McpClient::call_tool(std::string name,
-                                                                               json::object arguments) {
+                                                                                json::object arguments) {
   json::object params{{"name", std::move(name)}, {"arguments", std::move(arguments)}};
   std::string method = "tools/call";
   const std::chrono::milliseconds timeout = kToolCallTimeout;
@@ -218,7 +242,8 @@ boost::asio::awaitable<std::expected<json::object, Error>> McpClient::call_tool(
 
 boost::asio::awaitable<void> McpClient::close() {
   if (session_id_.empty()) co_return;
-  net::ClientRequest request{.method = http::verb::delete_, .url = url_,
+  net::ClientRequest request{.method = http::verb::delete_,
+                             .url = url_,
                              .headers = {{"Mcp-Session-Id", session_id_},
                                          {"MCP-Protocol-Version", std::string(kMcpProtocolVersion)}}};
   if (!token_.empty()) request.headers.push_back({"Authorization", "Bearer " + token_});

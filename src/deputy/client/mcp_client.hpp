@@ -5,8 +5,8 @@
 // other notifications before it are skipped), and DELETE of the session on close.
 // Authentication: every request carries the token `Credentials::current` gives. On 401 the WWW-Authenticate
 // challenge decides (www_authenticate.hpp): invalid_token → `renew` and retry once; insufficient_claims →
-// `step_up` with the decoded claims (a new sign-in) and retry once. A 404 for our session (the server forgot it)
-// starts one new session and retries once, as the transport specification asks.
+// `step_up` with the decoded claims (a new sign-in) and retry once. A 404 for our session (the server forgot
+// it) starts one new session and retries once, as the transport specification asks.
 
 #include "deputy/client/error.hpp"
 #include "deputy/net/http_client.hpp"
@@ -43,6 +43,10 @@ struct Credentials {
 /// comments and other fields skipped, events that are not JSON skipped.
 [[nodiscard]] std::vector<boost::json::value> parse_sse(std::string_view body);
 
+/// Whether a bearer token may be sent to `url`: https, or plain http to this machine (`deputy dev`). A token
+/// sent in the clear to another host is a token anyone on the path can replay.
+[[nodiscard]] bool carries_tokens_safely(std::string_view url);
+
 class McpClient {
  public:
   McpClient(net::HttpClient& http, std::string url, Credentials credentials = {});
@@ -52,8 +56,8 @@ class McpClient {
   /// Every tool the server lists to us (all pages).
   [[nodiscard]] boost::asio::awaitable<std::expected<std::vector<boost::json::object>, Error>> list_tools();
   /// The tools/call result (content, isError, structuredContent); a JSON-RPC error is kMcp.
-  [[nodiscard]] boost::asio::awaitable<std::expected<boost::json::object, Error>> call_tool(std::string name,
-                                                                                           boost::json::object arguments);
+  [[nodiscard]] boost::asio::awaitable<std::expected<boost::json::object, Error>> call_tool(
+      std::string name, boost::json::object arguments);
   /// DELETE of the session (when there is one); errors ignored: the server ends idle sessions anyway.
   boost::asio::awaitable<void> close();
 
@@ -69,9 +73,8 @@ class McpClient {
   };
   boost::asio::awaitable<std::expected<Answer, Error>> post(const boost::json::object& message,
                                                             std::chrono::milliseconds timeout);
-  boost::asio::awaitable<std::expected<boost::json::object, Error>> request(std::string method,
-                                                                            boost::json::object params,
-                                                                            std::chrono::milliseconds timeout);
+  boost::asio::awaitable<std::expected<boost::json::object, Error>> request(
+      std::string method, boost::json::object params, std::chrono::milliseconds timeout);
   boost::asio::awaitable<std::expected<boost::json::object, Error>> handshake();
 
   net::HttpClient& http_;

@@ -1,11 +1,12 @@
 #include "deputy/client/oidc.hpp"
 
 #include "deputy/auth/base64url.hpp"
+#include "deputy/client/settings.hpp"
 #include "deputy/devidp/form.hpp"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -21,11 +22,7 @@ std::string text(const json::object& object, std::string_view name) {
 }
 
 bool acceptable_endpoint(std::string_view url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return false;
-  if (parsed->scheme() == "https") return true;
-  const auto host = parsed->host();
-  return parsed->scheme() == "http" && (host == "127.0.0.1" || host == "localhost" || host == "[::1]");
+  return is_https_or_loopback(url);
 }
 
 Error network_error(net::ClientError error, std::string_view url) {
@@ -40,12 +37,14 @@ std::string environment_of(std::string_view url) {
   return std::string(parsed->encoded_host_and_port());
 }
 
-boost::asio::awaitable<std::expected<ProviderMetadata, Error>> discover(net::HttpClient& http, std::string url) {
+boost::asio::awaitable<std::expected<ProviderMetadata, Error>> discover(net::HttpClient& http,
+                                                                        std::string url) {
   net::ClientRequest request{.url = url, .headers = {{"Accept", "application/json"}}};
   auto response = co_await http.send(std::move(request));
   if (!response) co_return std::unexpected(network_error(response.error(), url));
   if (response->status != 200) {
-    co_return std::unexpected(Error{ErrorCode::kDiscovery, fmt::format("{}: HTTP {}", url, response->status)});
+    co_return std::unexpected(
+        Error{ErrorCode::kDiscovery, fmt::format("{}: HTTP {}", url, response->status)});
   }
   boost::system::error_code ec;
   auto document = json::parse(response->body, ec);
@@ -67,7 +66,8 @@ boost::asio::awaitable<std::expected<ProviderMetadata, Error>> discover(net::Htt
           Error{ErrorCode::kDiscovery, fmt::format("{}: the {} is not https: {}", url, name, *value)});
     }
   }
-  if (!metadata.device_authorization_endpoint.empty() && !acceptable_endpoint(metadata.device_authorization_endpoint)) {
+  if (!metadata.device_authorization_endpoint.empty() &&
+      !acceptable_endpoint(metadata.device_authorization_endpoint)) {
     metadata.device_authorization_endpoint.clear();
   }
   co_return metadata;
@@ -85,32 +85,35 @@ std::string encode_form(const FormFields& fields) {
 }
 
 boost::asio::awaitable<std::expected<TokenResponse, Error>> request_token(net::HttpClient& http,
-                                                                          std::string token_endpoint, FormFields form,
+                                                                          std::string token_endpoint,
+                                                                          FormFields form,
                                                                           TokenError* refusal) {
-  net::ClientRequest request{.method = boost::beast::http::verb::post,
-                             .url = token_endpoint,
-                             .headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                                         {"Accept", "application/json"}},
-                             .body = encode_form(form)};
+  net::ClientRequest request{
+      .method = boost::beast::http::verb::post,
+      .url = token_endpoint,
+      .headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
+      .body = encode_form(form)};
   auto response = co_await http.send(std::move(request));
   if (!response) co_return std::unexpected(network_error(response.error(), token_endpoint));
   boost::system::error_code ec;
   auto document = json::parse(response->body, ec);
   const auto* object = ec ? nullptr : document.if_object();
   if (object == nullptr) {
-    co_return std::unexpected(Error{ErrorCode::kBadTokenResponse,
-                                    fmt::format("{}: HTTP {} without a JSON body", token_endpoint, response->status)});
+    co_return std::unexpected(
+        Error{ErrorCode::kBadTokenResponse,
+              fmt::format("{}: HTTP {} without a JSON body", token_endpoint, response->status)});
   }
   if (response->status != 200 || object->contains("error")) {
     TokenError error{.error = text(*object, "error"), .description = text(*object, "error_description")};
-    if (auto end = error.description.find_first_of("\r\n"); end != std::string::npos) error.description.resize(end);
+    if (auto end = error.description.find_first_of("\r\n"); end != std::string::npos)
+      error.description.resize(end);
     if (error.error.empty()) error.error = fmt::format("HTTP {}", response->status);
     if (refusal != nullptr) *refusal = error;
     const bool sign_in_again = error.error == "invalid_grant" || error.error == "interaction_required" ||
                                error.error == "login_required" || error.error == "consent_required";
-    co_return std::unexpected(Error{sign_in_again ? ErrorCode::kInteractionRequired : ErrorCode::kTokenRefused,
-                                    error.description.empty() ? error.error
-                                                              : fmt::format("{}: {}", error.error, error.description)});
+    co_return std::unexpected(Error{
+        sign_in_again ? ErrorCode::kInteractionRequired : ErrorCode::kTokenRefused,
+        error.description.empty() ? error.error : fmt::format("{}: {}", error.error, error.description)});
   }
   TokenResponse out{.access_token = text(*object, "access_token"),
                     .refresh_token = text(*object, "refresh_token"),
@@ -120,7 +123,8 @@ boost::asio::awaitable<std::expected<TokenResponse, Error>> request_token(net::H
   if (const auto* expires = object->if_contains("expires_in")) {
     // Entra has sent expires_in as a number and as a string; both are read.
     if (expires->is_int64()) out.expires_in = std::chrono::seconds(expires->get_int64());
-    if (expires->is_uint64()) out.expires_in = std::chrono::seconds(static_cast<long long>(expires->get_uint64()));
+    if (expires->is_uint64())
+      out.expires_in = std::chrono::seconds(static_cast<long long>(expires->get_uint64()));
     if (expires->is_string()) {
       try {
         out.expires_in = std::chrono::seconds(std::stoll(std::string(expires->get_string())));
@@ -130,13 +134,16 @@ boost::asio::awaitable<std::expected<TokenResponse, Error>> request_token(net::H
     }
   }
   if (out.access_token.empty()) {
-    co_return std::unexpected(Error{ErrorCode::kBadTokenResponse, token_endpoint + ": the answer has no access_token"});
+    co_return std::unexpected(
+        Error{ErrorCode::kBadTokenResponse, token_endpoint + ": the answer has no access_token"});
   }
   co_return out;
 }
 
 std::expected<IdTokenClaims, Error> read_id_token(std::string_view id_token) {
-  auto bad = [](std::string_view why) { return std::unexpected(Error{ErrorCode::kBadTokenResponse, std::string(why)}); };
+  auto bad = [](std::string_view why) {
+    return std::unexpected(Error{ErrorCode::kBadTokenResponse, std::string(why)});
+  };
   const auto first = id_token.find('.');
   const auto second = first == std::string_view::npos ? first : id_token.find('.', first + 1);
   if (second == std::string_view::npos) return bad("the id_token is not a JWT");
@@ -169,13 +176,17 @@ std::expected<IdTokenClaims, Error> read_id_token(std::string_view id_token) {
 }
 
 std::expected<void, Error> check_id_token(const IdTokenClaims& claims, std::string_view client_id,
-                                          std::string_view nonce, std::string_view issuer, Clock::time_point now) {
-  auto bad = [](std::string why) { return std::unexpected(Error{ErrorCode::kBadTokenResponse, std::move(why)}); };
+                                          std::string_view nonce, std::string_view issuer,
+                                          Clock::time_point now) {
+  auto bad = [](std::string why) {
+    return std::unexpected(Error{ErrorCode::kBadTokenResponse, std::move(why)});
+  };
   if (std::ranges::find(claims.audiences, client_id) == claims.audiences.end()) {
     return bad("the id_token was issued to another client (aud)");
   }
   // A nonce that differs (or is missing) means an id_token from another sign-in: replayed or mixed up.
-  if (!nonce.empty() && claims.nonce != nonce) return bad("the id_token's nonce is not the one this sign-in sent");
+  if (!nonce.empty() && claims.nonce != nonce)
+    return bad("the id_token's nonce is not the one this sign-in sent");
   if (!issuer.empty() && issuer.find('{') == std::string_view::npos && claims.issuer != issuer) {
     return bad(fmt::format("the id_token's issuer {} is not the provider's {}", claims.issuer, issuer));
   }
@@ -200,7 +211,8 @@ Account account_of(const TokenResponse& response, const IdTokenClaims& claims, s
     }
   }
   if (account.home_account_id.empty()) {
-    account.home_account_id = claims.object_id.empty() ? claims.subject : claims.object_id + "." + claims.tenant_id;
+    account.home_account_id =
+        claims.object_id.empty() ? claims.subject : claims.object_id + "." + claims.tenant_id;
   }
   return account;
 }

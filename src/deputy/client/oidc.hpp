@@ -71,14 +71,15 @@ struct IdTokenClaims {
 
 [[nodiscard]] std::expected<IdTokenClaims, Error> read_id_token(std::string_view id_token);
 
-/// Clock skew allowed on the id_token's exp: the provider's clock and ours disagree by a few minutes at worst.
+/// Clock skew allowed on the id_token's exp: the provider's clock and ours disagree by a few minutes at
+/// worst.
 inline constexpr std::chrono::minutes kIdTokenLeeway{5};
 
 /// aud holds `client_id`; nonce is `nonce` (when one was sent); iss is `issuer` (unless it is a placeholder
 /// issuer); not expired.
-[[nodiscard]] std::expected<void, Error> check_id_token(const IdTokenClaims& claims, std::string_view client_id,
-                                                        std::string_view nonce, std::string_view issuer,
-                                                        Clock::time_point now);
+[[nodiscard]] std::expected<void, Error> check_id_token(const IdTokenClaims& claims,
+                                                        std::string_view client_id, std::string_view nonce,
+                                                        std::string_view issuer, Clock::time_point now);
 
 /// The cache's account of a token response: home account id from client_info (uid.utid) or the id_token
 /// (oid.tid), names from the id_token. `environment` is the authority's host[:port].

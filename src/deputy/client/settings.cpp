@@ -3,11 +3,12 @@
 #include "deputy/devidp/directory_yaml.hpp"
 #include "deputy/devidp/state_dir.hpp"
 
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace deputy::client {
 
@@ -28,9 +29,27 @@ bool is_loopback_host(std::string_view host) {
   return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1";
 }
 
+/// The parse, when the authority is followed by a path that starts with '/' (or nothing), as RFC 3986
+/// requires.
+std::optional<boost::urls::url_view> parse_strictly(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->host().empty()) return std::nullopt;
+  const auto path = parsed->encoded_path();
+  if (!path.empty() && !path.starts_with('/')) return std::nullopt;
+  return *parsed;
+}
+
 }  // namespace
 
-std::string Settings::authority_url() const { return fmt::format("{}/{}", authority, tenant_id); }
+bool is_https_or_loopback(std::string_view url) {
+  auto parsed = parse_strictly(url);
+  if (!parsed) return false;
+  return parsed->scheme() == "https" || (parsed->scheme() == "http" && is_loopback_host(parsed->host()));
+}
+
+std::string Settings::authority_url() const {
+  return fmt::format("{}/{}", authority, tenant_id);
+}
 
 std::string Settings::discovery_url() const {
   return fmt::format("{}/v2.0/.well-known/openid-configuration", authority_url());
@@ -66,7 +85,8 @@ Settings load_settings(const config::Environment& environment) {
     settings.client_secret = client->secrets.front();
   }
   settings.scope = get(environment, "API_A_SCOPE");
-  if (settings.scope.empty() && server != nullptr) settings.scope = server->primary_identifier() + "/access_as_user";
+  if (settings.scope.empty() && server != nullptr)
+    settings.scope = server->primary_identifier() + "/access_as_user";
   settings.redirect_uri = get(environment, "REDIRECT_URI");
   if (settings.redirect_uri.empty()) {
     settings.redirect_uri = client != nullptr && !client->redirect_uris.empty()
@@ -78,7 +98,8 @@ Settings load_settings(const config::Environment& environment) {
   const auto cache = get(environment, "MSAL_CACHE_PATH");
   settings.cache_path = cache.empty() ? default_cache_path(environment) : std::filesystem::path(cache);
   if (auto enabled = get(environment, "AUTH_ENABLED"); !enabled.empty()) {
-    std::ranges::transform(enabled, enabled.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(enabled, enabled.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (enabled == "true" || enabled == "1" || enabled == "yes") {
       settings.auth_enabled = true;
     } else if (enabled == "false" || enabled == "0" || enabled == "no") {
@@ -99,20 +120,22 @@ Settings load_settings(const config::Environment& environment) {
 }
 
 std::expected<void, Error> check_for_sign_in(const Settings& settings) {
-  auto config_error = [](std::string message) { return std::unexpected(Error{ErrorCode::kConfig, std::move(message)}); };
-  auto authority = boost::urls::parse_uri(settings.authority);
-  if (!authority || authority->host().empty()) return config_error("AUTHORITY is not a URL: " + settings.authority);
+  auto config_error = [](std::string message) {
+    return std::unexpected(Error{ErrorCode::kConfig, std::move(message)});
+  };
+  if (!parse_strictly(settings.authority))
+    return config_error("AUTHORITY is not a URL: " + settings.authority);
   // Tokens and the client secret travel to the authority: plain http only to this machine.
-  if (authority->scheme() != "https" && !(authority->scheme() == "http" && is_loopback_host(authority->host()))) {
+  if (!is_https_or_loopback(settings.authority)) {
     return config_error("AUTHORITY must be https (http only on loopback): " + settings.authority);
   }
   if (settings.tenant_id.empty()) return config_error("TENANT_ID is not set");
   if (settings.client_id.empty()) return config_error("CLIENT_ID is not set");
   if (settings.scope.empty()) return config_error("API_A_SCOPE is not set");
-  auto redirect = boost::urls::parse_uri(settings.redirect_uri);
+  auto redirect = parse_strictly(settings.redirect_uri);
   // The code comes back to a listener on this machine; anything else would need a server of ours elsewhere.
-  if (!redirect || redirect->scheme() != "http" || !is_loopback_host(redirect->host()) || !redirect->has_port() ||
-      redirect->port_number() == 0) {
+  if (!redirect || redirect->scheme() != "http" || !is_loopback_host(redirect->host()) ||
+      !redirect->has_port() || redirect->port_number() == 0) {
     return config_error("REDIRECT_URI must be http://localhost:<port>/<path> (a loopback listener): " +
                         settings.redirect_uri);
   }

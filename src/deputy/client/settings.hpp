@@ -21,9 +21,9 @@ inline constexpr std::string_view kDevAuthority = "https://127.0.0.1:8443";
 inline constexpr std::string_view kDevMcpUrl = "http://127.0.0.1:8400/mcp";
 
 struct Settings {
-  std::string authority;      // scheme and host (and port), without the tenant: https://login.microsoftonline.com
-  std::string tenant_id;      // GUID, domain, or organizations/common
-  std::string client_id;      // the client app registration
+  std::string authority;  // scheme and host (and port), without the tenant: https://login.microsoftonline.com
+  std::string tenant_id;  // GUID, domain, or organizations/common
+  std::string client_id;  // the client app registration
   std::string client_secret;  // empty: a public client (PKCE alone binds the code)
   std::string scope;          // the MCP server's delegated scope: api://<server id>/access_as_user
   std::string redirect_uri;   // http://localhost:<port>/<path>, registered on the client app
@@ -47,6 +47,12 @@ struct Settings {
 /// Checks what a sign-in needs (authority https or loopback http, tenant, client id, scope, a loopback
 /// http redirect URI with a port).
 [[nodiscard]] std::expected<void, Error> check_for_sign_in(const Settings& settings);
+
+/// Whether `url` may carry a secret (a token, a code, the client secret): https, or plain http to this
+/// machine. A URL whose path does not start with '/' right after the authority is refused: Boost.URL 1.81
+/// reads "http://127.0.0.1.evil.example/" as host 127.0.0.1 with path ".evil.example/", where a browser sees
+/// another host.
+[[nodiscard]] bool is_https_or_loopback(std::string_view url);
 
 /// $XDG_CACHE_HOME/deputy/msal_cache.json, or ~/.cache/deputy/msal_cache.json.
 [[nodiscard]] std::filesystem::path default_cache_path(const config::Environment& environment);

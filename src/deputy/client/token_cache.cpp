@@ -2,12 +2,12 @@
 
 #include "deputy/client/authorization_request.hpp"
 
-#include <boost/json.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -27,7 +27,8 @@ namespace {
 constexpr std::string_view kSections[] = {"AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"};
 
 std::string lower(std::string text) {
-  std::ranges::transform(text, text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(text, text.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
@@ -76,7 +77,9 @@ Error cache_error(const fs::path& path, std::string_view what) {
 
 }  // namespace
 
-bool needs_renewal(Clock::time_point expires_on, Clock::time_point now) { return expires_on - now < kRenewBefore; }
+bool needs_renewal(Clock::time_point expires_on, Clock::time_point now) {
+  return expires_on - now < kRenewBefore;
+}
 
 std::expected<void, Error> TokenCache::load() {
   document_ = json::object();
@@ -86,7 +89,8 @@ std::expected<void, Error> TokenCache::load() {
   if (!file) return std::unexpected(cache_error(path_, "cannot be read"));
   struct stat info {};
   if (::stat(path_.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
-    spdlog::warn("token cache {} is readable by others; it is rewritten 0600 on the next save", path_.string());
+    spdlog::warn("token cache {} is readable by others; it is rewritten 0600 on the next save",
+                 path_.string());
   }
   std::stringstream content;
   content << file.rdbuf();
@@ -108,11 +112,13 @@ std::expected<void, Error> TokenCache::save() const {
     if (ec) return std::unexpected(cache_error(path_, "cannot create the directory: " + ec.message()));
     fs::permissions(directory, fs::perms::owner_all, ec);
   }
-  // The temporary name is unpredictable and created exclusively: nobody can have prepared a file or link there.
-  const fs::path temporary =
-      directory / fmt::format(".{}.{}.{}.tmp", path_.filename().string(), ::getpid(), random_secret(openssl_random, 8));
+  // The temporary name is unpredictable and created exclusively: nobody can have prepared a file or link
+  // there.
+  const fs::path temporary = directory / fmt::format(".{}.{}.{}.tmp", path_.filename().string(), ::getpid(),
+                                                     random_secret(openssl_random, 8));
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return std::unexpected(cache_error(path_, std::string("cannot create a file: ") + std::strerror(errno)));
+  if (fd < 0)
+    return std::unexpected(cache_error(path_, std::string("cannot create a file: ") + std::strerror(errno)));
   const std::string content = json::serialize(document_);
   std::size_t written = 0;
   bool ok = true;
@@ -145,7 +151,8 @@ void TokenCache::store(const TokenSet& tokens, Clock::time_point now) {
     const auto wanted = scope_set(tokens.target);
     for (auto it = access.begin(); it != access.end();) {
       const auto* entry = it->value().if_object();
-      bool same = entry != nullptr && text(*entry, "home_account_id") == hai && text(*entry, "environment") == env &&
+      bool same = entry != nullptr && text(*entry, "home_account_id") == hai &&
+                  text(*entry, "environment") == env &&
                   lower(std::string(text(*entry, "client_id"))) == lower(tokens.client_id);
       if (same) {
         const auto have = scope_set(text(*entry, "target"));
@@ -176,7 +183,8 @@ void TokenCache::store(const TokenSet& tokens, Clock::time_point now) {
     entry["client_id"] = tokens.client_id;
     entry["target"] = tokens.target;
     entry["last_modification_time"] = seconds(now);
-    section(document_, "RefreshToken")[key({hai, env, "refreshtoken", tokens.client_id, "", ""})] = std::move(entry);
+    section(document_, "RefreshToken")[key({hai, env, "refreshtoken", tokens.client_id, "", ""})] =
+        std::move(entry);
   }
   if (!tokens.id_token.empty()) {
     json::object entry;
@@ -186,7 +194,8 @@ void TokenCache::store(const TokenSet& tokens, Clock::time_point now) {
     entry["environment"] = env;
     entry["realm"] = account.realm;
     entry["client_id"] = tokens.client_id;
-    section(document_, "IdToken")[key({hai, env, "idtoken", tokens.client_id, account.realm, ""})] = std::move(entry);
+    section(document_, "IdToken")[key({hai, env, "idtoken", tokens.client_id, account.realm, ""})] =
+        std::move(entry);
   }
   json::object entry;
   entry["home_account_id"] = hai;
@@ -210,7 +219,9 @@ std::vector<Account> TokenCache::accounts(std::string_view environment, std::str
   if (accounts == nullptr || !accounts->is_object()) return out;
   for (const auto& [name, value] : accounts->get_object()) {
     const auto* entry = value.if_object();
-    if (entry == nullptr || lower(std::string(text(*entry, "environment"))) != lower(std::string(environment))) continue;
+    if (entry == nullptr ||
+        lower(std::string(text(*entry, "environment"))) != lower(std::string(environment)))
+      continue;
     Account account{.home_account_id = std::string(text(*entry, "home_account_id")),
                     .environment = std::string(text(*entry, "environment")),
                     .realm = std::string(text(*entry, "realm")),
@@ -262,7 +273,8 @@ std::optional<CachedAccessToken> TokenCache::access_token(const Account& account
   return std::nullopt;
 }
 
-std::optional<std::string> TokenCache::refresh_token(const Account& account, std::string_view client_id) const {
+std::optional<std::string> TokenCache::refresh_token(const Account& account,
+                                                     std::string_view client_id) const {
   const auto* refresh = document_.if_contains("RefreshToken");
   if (refresh == nullptr || !refresh->is_object()) return std::nullopt;
   for (const auto& [name, value] : refresh->get_object()) {

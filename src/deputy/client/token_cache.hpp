@@ -5,8 +5,8 @@
 //
 // The file holds refresh tokens, which are as good as a session: it is created 0600 in a 0700 directory and
 // replaced atomically (a temporary file in the same directory, fsync, rename), so a crash or a second process
-// never leaves a half-written or world-readable cache. Two processes saving at once: the last one wins, and the
-// other's tokens are fetched again on its next use (no lock; a CLI's sign-ins do not race in practice).
+// never leaves a half-written or world-readable cache. Two processes saving at once: the last one wins, and
+// the other's tokens are fetched again on its next use (no lock; a CLI's sign-ins do not race in practice).
 
 #include "deputy/client/error.hpp"
 
@@ -72,9 +72,11 @@ class TokenCache {
   /// The accounts of `environment` that hold a token of `client_id` (any realm).
   [[nodiscard]] std::vector<Account> accounts(std::string_view environment, std::string_view client_id) const;
   /// The access token of `account` for `client_id` whose target holds every scope of `target`.
-  [[nodiscard]] std::optional<CachedAccessToken> access_token(const Account& account, std::string_view client_id,
+  [[nodiscard]] std::optional<CachedAccessToken> access_token(const Account& account,
+                                                              std::string_view client_id,
                                                               std::string_view target) const;
-  [[nodiscard]] std::optional<std::string> refresh_token(const Account& account, std::string_view client_id) const;
+  [[nodiscard]] std::optional<std::string> refresh_token(const Account& account,
+                                                         std::string_view client_id) const;
   /// Removes the account and every token of it (all clients). Returns how many entries went.
   std::size_t remove_account(const Account& account);
 

@@ -18,12 +18,14 @@ constexpr std::size_t kMaxClaimsSize = 16 * 1024;
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 }  // namespace
@@ -119,7 +121,8 @@ std::optional<std::string> decode_claims(std::string_view encoded) {
 ChallengeDecision decide(unsigned status, std::string_view header) {
   ChallengeDecision decision;
   const auto challenges = parse_www_authenticate(header);
-  const auto bearer = std::ranges::find_if(challenges, [](const Challenge& c) { return c.scheme == "bearer"; });
+  const auto bearer =
+      std::ranges::find_if(challenges, [](const Challenge& c) { return c.scheme == "bearer"; });
   if (bearer != challenges.end()) {
     decision.error = bearer->param("error");
     decision.error_description = bearer->param("error_description");

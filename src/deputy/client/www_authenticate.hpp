@@ -25,9 +25,9 @@ struct Challenge {
 [[nodiscard]] std::vector<Challenge> parse_www_authenticate(std::string_view header);
 
 enum class ChallengeAction {
-  kRenew,    // get a new token silently and retry
-  kStepUp,   // sign in again with `claims` and retry
-  kGiveUp,   // nothing a new token would fix
+  kRenew,   // get a new token silently and retry
+  kStepUp,  // sign in again with `claims` and retry
+  kGiveUp,  // nothing a new token would fix
 };
 
 struct ChallengeDecision {

@@ -1,5 +1,6 @@
 #include "deputy/net/loopback_callback.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,7 +10,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <optional>
 #include <vector>
@@ -61,7 +61,8 @@ asio::awaitable<void> serve(std::shared_ptr<LoopbackCallbackListener::State> sta
   const std::string_view target(request.target().data(), request.target().size());
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
-  const std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
 
   http::response<http::string_body> response;
   response.version(11);
@@ -113,7 +114,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<LoopbackCallbackListener::Stat
 LoopbackCallbackListener::LoopbackCallbackListener(asio::any_io_executor executor, std::string path)
     : state_(std::make_shared<State>(std::move(executor), std::move(path))) {}
 
-LoopbackCallbackListener::~LoopbackCallbackListener() { state_->close(); }
+LoopbackCallbackListener::~LoopbackCallbackListener() {
+  state_->close();
+}
 
 std::expected<void, std::string> LoopbackCallbackListener::listen(std::uint16_t port) {
   const tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), port);

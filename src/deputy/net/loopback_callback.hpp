@@ -1,8 +1,8 @@
 #pragma once
 // A one-shot HTTP listener on loopback for the OAuth redirect of a command-line sign-in (RFC 8252 §7.3): the
 // browser is sent to http://localhost:<port>/<path>?code=...&state=..., and this listener takes that one GET,
-// answers the page the caller builds from the query, and hands the query back. Any other path gets 404 and the
-// wait goes on (browsers ask for /favicon.ico, and open spare connections that never send anything: each
+// answers the page the caller builds from the query, and hands the query back. Any other path gets 404 and
+// the wait goes on (browsers ask for /favicon.ico, and open spare connections that never send anything: each
 // connection is served by its own coroutine with its own read deadline, so an idle one blocks nobody).
 // Bound to 127.0.0.1 only: nothing off this machine can deliver a code to it.
 
@@ -29,8 +29,8 @@ inline constexpr std::size_t kCallbackHeaderLimit = 16 * 1024;
 struct CallbackPage {
   unsigned status = 200;
   std::string html;
-  /// True: this request ends the wait (its query is returned). False: answered, and the wait goes on (a request
-  /// that does not belong to our sign-in, such as a forged state).
+  /// True: this request ends the wait (its query is returned). False: answered, and the wait goes on (a
+  /// request that does not belong to our sign-in, such as a forged state).
   bool done = true;
 };
 

@@ -1,8 +1,8 @@
 // `deputy call` arguments typed by the input schema.
 #include "deputy/client/arguments.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace deputy::client {
 namespace {
@@ -22,15 +22,16 @@ const json::object kSchema = json::parse(R"({
     "label": {"type": ["string", "null"]},
     "free": {}
   }
-})").as_object();
+})")
+                                 .as_object();
 
 std::expected<json::object, Error> typed(std::vector<std::string> assignments) {
   return tool_arguments(kSchema, assignments);
 }
 
 TEST(ToolArguments, AreTypedByTheSchema) {
-  auto args = typed({"message=42", "count=3", "ratio=0.5", "dry_run=true", R"(tags=["a","b"])", R"(options={"x":1})",
-                     "limit=null", "label=null", "free=7", "undeclared=true"});
+  auto args = typed({"message=42", "count=3", "ratio=0.5", "dry_run=true", R"(tags=["a","b"])",
+                     R"(options={"x":1})", "limit=null", "label=null", "free=7", "undeclared=true"});
   ASSERT_TRUE(args) << args.error().message;
   EXPECT_EQ((*args)["message"], "42");  // a string property keeps the text
   EXPECT_EQ((*args)["count"], 3);
@@ -71,13 +72,13 @@ TEST_P(BadArgument, IsRefusedWithAClearMessage) {
   EXPECT_NE(args.error().message.find(GetParam().says), std::string::npos) << args.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(ToolArguments, BadArgument,
-                         ::testing::Values(Bad{"message", "is not key=value"}, Bad{"=1", "has no key"},
-                                           Bad{"count=three", "count: expected integer"},
-                                           Bad{"count=3.5", "expected integer"}, Bad{"count=\"3\"", "expected integer"},
-                                           Bad{"ratio=fast", "expected number"}, Bad{"dry_run=yes", "expected boolean"},
-                                           Bad{"tags=a,b", "expected array"}, Bad{"options=[1]", "expected object"},
-                                           Bad{"limit=x", "expected integer or null"}));
+INSTANTIATE_TEST_SUITE_P(
+    ToolArguments, BadArgument,
+    ::testing::Values(Bad{"message", "is not key=value"}, Bad{"=1", "has no key"},
+                      Bad{"count=three", "count: expected integer"}, Bad{"count=3.5", "expected integer"},
+                      Bad{"count=\"3\"", "expected integer"}, Bad{"ratio=fast", "expected number"},
+                      Bad{"dry_run=yes", "expected boolean"}, Bad{"tags=a,b", "expected array"},
+                      Bad{"options=[1]", "expected object"}, Bad{"limit=x", "expected integer or null"}));
 
 TEST(ToolArguments, ARepeatedKeyIsRefused) {
   auto args = typed({"message=a", "message=b"});

@@ -41,7 +41,8 @@ TEST(FlowSecrets, FromOpenSslAreNeverRepeated) {
 }
 
 TEST(Pkce, S256MatchesRfc7636AppendixB) {
-  EXPECT_EQ(s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  EXPECT_EQ(s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 TEST(AuthorizeUrl, CarriesTheChallengeNotTheVerifier) {
@@ -55,9 +56,12 @@ TEST(AuthorizeUrl, CarriesTheChallengeNotTheVerifier) {
                                  .prompt = "select_account",
                                  .claims = R"({"access_token":{"acrs":{"essential":true,"value":"c1"}}})"};
   const auto url = authorize_url(parameters);
-  EXPECT_TRUE(url.starts_with("https://login.example/t/oauth2/v2.0/authorize?client_id=client-id&response_type=code&"));
-  EXPECT_NE(url.find("redirect_uri=http%3A%2F%2Flocalhost%3A8100%2Fauth%2Fcallback"), std::string::npos) << url;
-  EXPECT_NE(url.find("scope=api%3A%2F%2Fserver%2Faccess_as_user%20openid%20profile%20offline_access"), std::string::npos);
+  EXPECT_TRUE(url.starts_with(
+      "https://login.example/t/oauth2/v2.0/authorize?client_id=client-id&response_type=code&"));
+  EXPECT_NE(url.find("redirect_uri=http%3A%2F%2Flocalhost%3A8100%2Fauth%2Fcallback"), std::string::npos)
+      << url;
+  EXPECT_NE(url.find("scope=api%3A%2F%2Fserver%2Faccess_as_user%20openid%20profile%20offline_access"),
+            std::string::npos);
   EXPECT_NE(url.find("code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"),
             std::string::npos);
   EXPECT_EQ(url.find("dBjftJeZ4CVP"), std::string::npos);  // the verifier stays here
@@ -74,7 +78,8 @@ TEST(Redirect, CodeStateAndErrorsAreRead) {
   EXPECT_EQ(ok->code, "0.AX+b");
   EXPECT_EQ(ok->state, "s1");
   EXPECT_TRUE(ok->error.empty());
-  auto refused = parse_redirect_query("error=consent_required&error_description=AADSTS65001%3A+no+consent&state=s1");
+  auto refused =
+      parse_redirect_query("error=consent_required&error_description=AADSTS65001%3A+no+consent&state=s1");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->error, "consent_required");
   EXPECT_EQ(refused->error_description, "AADSTS65001: no consent");

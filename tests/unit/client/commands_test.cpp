@@ -1,8 +1,8 @@
 // How `deputy tools`, `deputy call` and `deputy whoami` print.
 #include "deputy/client/commands.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace deputy::client {
 namespace {
@@ -22,13 +22,15 @@ TEST(FormatTools, NameDescriptionAndArguments) {
 
 TEST(FormatCallResult, TextIsPrintedAsItIs) {
   auto result = format_call_result(
-      json::parse(R"({"content":[{"type":"text","text":"one"},{"type":"text","text":"two\n"}]})").as_object(), false);
+      json::parse(R"({"content":[{"type":"text","text":"one"},{"type":"text","text":"two\n"}]})").as_object(),
+      false);
   EXPECT_FALSE(result.is_error);
   EXPECT_EQ(result.text, "one\ntwo\n");
 }
 
 TEST(FormatCallResult, ErrorsAreMarkedAndRedOnATerminal) {
-  const auto result = json::parse(R"({"isError":true,"content":[{"type":"text","text":"Access denied"}]})").as_object();
+  const auto result =
+      json::parse(R"({"isError":true,"content":[{"type":"text","text":"Access denied"}]})").as_object();
   auto plain = format_call_result(result, false);
   EXPECT_TRUE(plain.is_error);
   EXPECT_EQ(plain.text, "error: Access denied\n");
@@ -38,15 +40,18 @@ TEST(FormatCallResult, ErrorsAreMarkedAndRedOnATerminal) {
 }
 
 TEST(FormatCallResult, OtherContentIsNamedAndStructuredContentShownWithoutText) {
-  auto result = format_call_result(json::parse(R"({"content":[{"type":"image","mimeType":"image/png","data":"AAAA"},
+  auto result =
+      format_call_result(json::parse(R"({"content":[{"type":"image","mimeType":"image/png","data":"AAAA"},
       {"type":"resource","resource":{"uri":"file:///a","text":"hello"}}],"structuredContent":{"ok":true}})")
-                                       .as_object(),
-                                   false);
-  EXPECT_EQ(result.text, "[image: image/png, 4 bytes of base64]\n[resource: file:///a]\nhello\n{\n  \"ok\": true\n}\n");
+                             .as_object(),
+                         false);
+  EXPECT_EQ(result.text,
+            "[image: image/png, 4 bytes of base64]\n[resource: file:///a]\nhello\n{\n  \"ok\": true\n}\n");
 }
 
 TEST(FormatStatus, SaysWhoAndUntilWhen) {
-  Settings settings{.authority = "https://127.0.0.1:8443", .client_id = "client-id", .scope = "api://s/access_as_user"};
+  Settings settings{
+      .authority = "https://127.0.0.1:8443", .client_id = "client-id", .scope = "api://s/access_as_user"};
   const auto now = Clock::time_point(std::chrono::seconds(1'800'000'000));
   SignedIn status{.account = {.realm = "tid", .username = "alice@deputy-dev.test", .name = "Alice Adams"},
                   .access_token_expires_on = now + std::chrono::minutes(42),

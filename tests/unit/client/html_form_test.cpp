@@ -30,7 +30,8 @@ TEST(HtmlForm, ReadsTheDevelopmentProvidersSignInPage) {
 TEST(HtmlForm, AttributesInAnyOrderAndQuotingButtonsAndSeveralForms) {
   const auto forms = parse_forms(
       "<FORM action=/consent METHOD=POST><input name=a value='x y'><INPUT value=\"1\" type=HIDDEN name=b>"
-      "<button name=decision value=deny>No</button><button type=submit name=decision value=accept>Yes</button>"
+      "<button name=decision value=deny>No</button><button type=submit name=decision "
+      "value=accept>Yes</button>"
       "<button type=button name=ignored>?</button></form><form><input type=checkbox name=c></form>"
       "<input name=outside>");
   ASSERT_EQ(forms.size(), 2U);

@@ -1,8 +1,8 @@
 // SSE bodies as Streamable HTTP servers send them.
 #include "deputy/client/mcp_client.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace deputy::client {
 namespace {
@@ -30,6 +30,16 @@ TEST(Sse, EventsThatAreNotJsonAndEmptyEventsAreSkipped) {
   ASSERT_EQ(messages.size(), 1U);
   EXPECT_EQ(messages[0].at("id"), 3);
   EXPECT_TRUE(parse_sse("").empty());
+}
+
+TEST(Tokens, TravelOnlyOverHttpsOrToLoopback) {
+  EXPECT_TRUE(carries_tokens_safely("https://mcp.example.com/mcp"));
+  EXPECT_TRUE(carries_tokens_safely("http://127.0.0.1:8400/mcp"));
+  EXPECT_TRUE(carries_tokens_safely("http://localhost:8400/mcp"));
+  EXPECT_TRUE(carries_tokens_safely("http://[::1]:8400/mcp"));
+  EXPECT_FALSE(carries_tokens_safely("http://mcp.example.com/mcp"));
+  EXPECT_FALSE(carries_tokens_safely("http://127.0.0.1.evil.example/mcp"));
+  EXPECT_FALSE(carries_tokens_safely("not a url"));
 }
 
 }  // namespace

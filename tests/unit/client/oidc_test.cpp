@@ -3,8 +3,8 @@
 
 #include "deputy/auth/base64url.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace deputy::client {
 namespace {
@@ -16,14 +16,20 @@ const Clock::time_point kNow = Clock::time_point(seconds(1'800'000'000));
 
 /// An unsigned JWT with `claims` (the client reads id_tokens without checking signatures; see oidc.hpp).
 std::string jwt(const json::object& claims) {
-  return auth::base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." + auth::base64url_encode(json::serialize(claims)) +
-         ".c2ln";
+  return auth::base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." +
+         auth::base64url_encode(json::serialize(claims)) + ".c2ln";
 }
 
 json::object alice_claims() {
-  return {{"iss", "https://127.0.0.1:8443/tid/v2.0"}, {"aud", "client-id"}, {"nonce", "n-1"},
-          {"oid", "oid-a"}, {"tid", "tid"}, {"sub", "pairwise"}, {"preferred_username", "alice@deputy-dev.test"},
-          {"name", "Alice Adams"}, {"exp", 1'800'000'000 + 3600}};
+  return {{"iss", "https://127.0.0.1:8443/tid/v2.0"},
+          {"aud", "client-id"},
+          {"nonce", "n-1"},
+          {"oid", "oid-a"},
+          {"tid", "tid"},
+          {"sub", "pairwise"},
+          {"preferred_username", "alice@deputy-dev.test"},
+          {"name", "Alice Adams"},
+          {"exp", 1'800'000'000 + 3600}};
 }
 
 TEST(IdToken, AGoodOnePasses) {
@@ -32,7 +38,8 @@ TEST(IdToken, AGoodOnePasses) {
   EXPECT_EQ(claims->preferred_username, "alice@deputy-dev.test");
   EXPECT_TRUE(check_id_token(*claims, "client-id", "n-1", "https://127.0.0.1:8443/tid/v2.0", kNow));
   // Entra's multi-tenant issuer placeholder is not compared.
-  EXPECT_TRUE(check_id_token(*claims, "client-id", "n-1", "https://login.microsoftonline.com/{tenantid}/v2.0", kNow));
+  EXPECT_TRUE(
+      check_id_token(*claims, "client-id", "n-1", "https://login.microsoftonline.com/{tenantid}/v2.0", kNow));
 }
 
 TEST(IdToken, AnotherSignInsNonceIsRefused) {
@@ -58,8 +65,9 @@ TEST(IdToken, AnotherClientsAnotherIssuersOrAnExpiredOneIsRefused) {
 }
 
 TEST(IdToken, MalformedOnesAreBadTokenResponses) {
-  for (const std::string& token : {std::string("abc"), std::string("a.!!!.c"), auth::base64url_encode("{}") + "." +
-                                                                                   auth::base64url_encode("[1]") + ".c"}) {
+  for (const std::string& token :
+       {std::string("abc"), std::string("a.!!!.c"),
+        auth::base64url_encode("{}") + "." + auth::base64url_encode("[1]") + ".c"}) {
     auto claims = read_id_token(token);
     ASSERT_FALSE(claims) << token;
     EXPECT_EQ(claims.error().code, ErrorCode::kBadTokenResponse);
@@ -86,7 +94,8 @@ TEST(Environment, IsTheAuthoritysHostAndPort) {
 }
 
 TEST(Form, IsUrlEncoded) {
-  EXPECT_EQ(encode_form({{"scope", "api://x/y openid"}, {"a&b", "c=d"}}), "scope=api%3A%2F%2Fx%2Fy%20openid&a%26b=c%3Dd");
+  EXPECT_EQ(encode_form({{"scope", "api://x/y openid"}, {"a&b", "c=d"}}),
+            "scope=api%3A%2F%2Fx%2Fy%20openid&a%26b=c%3Dd");
 }
 
 }  // namespace

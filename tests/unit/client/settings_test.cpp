@@ -27,8 +27,9 @@ TEST(Settings, DefaultsPointAtDeputyDev) {
   EXPECT_EQ(settings.mcp_url, "http://127.0.0.1:8400/mcp");
   EXPECT_EQ(settings.cache_path, "/home/u/.cache/deputy/msal_cache.json");
   EXPECT_TRUE(settings.auth_enabled);
-  EXPECT_EQ(settings.discovery_url(),
-            "https://127.0.0.1:8443/b22dd19b-fad0-4513-a43e-46a8cb3ca698/v2.0/.well-known/openid-configuration");
+  EXPECT_EQ(
+      settings.discovery_url(),
+      "https://127.0.0.1:8443/b22dd19b-fad0-4513-a43e-46a8cb3ca698/v2.0/.well-known/openid-configuration");
   EXPECT_TRUE(check_for_sign_in(settings));
 }
 
@@ -71,7 +72,10 @@ TEST(Settings, ASignInRefusesPlainHttpAuthoritiesElsewhereAndRedirectsOffThisMac
   EXPECT_TRUE(refused([](Settings& s) { s.authority = "http://login.example.com"; }));
   EXPECT_FALSE(refused([](Settings& s) { s.authority = "http://127.0.0.1:8443"; }));
   EXPECT_TRUE(refused([](Settings& s) { s.redirect_uri = "https://app.example.com/cb"; }));
-  EXPECT_TRUE(refused([](Settings& s) { s.redirect_uri = "http://localhost/cb"; }));  // the listener needs a port
+  EXPECT_TRUE(
+      refused([](Settings& s) { s.redirect_uri = "http://localhost/cb"; }));  // the listener needs a port
+  EXPECT_TRUE(refused([](Settings& s) { s.authority = "http://127.0.0.1.evil.example"; }));
+  EXPECT_TRUE(refused([](Settings& s) { s.redirect_uri = "http://localhost:8100.evil.example/cb"; }));
   EXPECT_TRUE(refused([](Settings& s) { s.tenant_id.clear(); }));
   EXPECT_TRUE(refused([](Settings& s) { s.client_id.clear(); }));
   EXPECT_TRUE(refused([](Settings& s) { s.scope.clear(); }));

@@ -1,10 +1,10 @@
 // The token cache file: MSAL's layout, mode 0600, atomic replacement, lookups, renewal decisions, logout.
 #include "deputy/client/token_cache.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 
@@ -87,12 +87,14 @@ TEST_F(TokenCacheTest, LooksLikeMsalsSerializedCache) {
   const auto& doc = cache.document();
   const auto& access = doc.at("AccessToken").as_object();
   ASSERT_EQ(access.size(), 1U);
-  EXPECT_EQ(access.begin()->key(), "oid-a.tid-127.0.0.1:8443-accesstoken-client-id-tid-api://server/access_as_user");
+  EXPECT_EQ(access.begin()->key(),
+            "oid-a.tid-127.0.0.1:8443-accesstoken-client-id-tid-api://server/access_as_user");
   const auto& entry = access.begin()->value().as_object();
   EXPECT_EQ(entry.at("credential_type"), "AccessToken");
   EXPECT_EQ(entry.at("expires_on"), "1800003600");
   EXPECT_EQ(entry.at("cached_at"), "1800000000");
-  EXPECT_EQ(doc.at("RefreshToken").as_object().begin()->key(), "oid-a.tid-127.0.0.1:8443-refreshtoken-client-id--");
+  EXPECT_EQ(doc.at("RefreshToken").as_object().begin()->key(),
+            "oid-a.tid-127.0.0.1:8443-refreshtoken-client-id--");
   EXPECT_EQ(doc.at("IdToken").as_object().begin()->key(), "oid-a.tid-127.0.0.1:8443-idtoken-client-id-tid-");
   EXPECT_EQ(doc.at("Account").as_object().begin()->key(), "oid-a.tid-127.0.0.1:8443-tid");
   EXPECT_EQ(doc.at("Account").as_object().begin()->value().at("authority_type"), "MSSTS");

@@ -7,7 +7,8 @@ namespace deputy::client {
 namespace {
 
 // {"access_token":{"acrs":{"essential":true,"value":"c1"}}} in standard base64, padded, as Entra sends it.
-constexpr std::string_view kClaimsB64 = "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiYzEifX19";
+constexpr std::string_view kClaimsB64 =
+    "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiYzEifX19";
 constexpr std::string_view kClaimsJson = R"({"access_token":{"acrs":{"essential":true,"value":"c1"}}})";
 
 TEST(WwwAuthenticate, ParsesSchemesAndQuotedOrBareParameters) {
@@ -40,15 +41,19 @@ TEST(WwwAuthenticate, AnUnterminatedQuoteEndsTheParse) {
 }
 
 TEST(Decide, InvalidTokenOrNoErrorOn401Renews) {
-  EXPECT_EQ(decide(401, R"(Bearer resource_metadata="http://x/.well-known/oauth-protected-resource/mcp")").action,
+  EXPECT_EQ(
+      decide(401, R"(Bearer resource_metadata="http://x/.well-known/oauth-protected-resource/mcp")").action,
+      ChallengeAction::kRenew);
+  EXPECT_EQ(decide(401, R"(Bearer error="invalid_token", error_description="expired")").action,
             ChallengeAction::kRenew);
-  EXPECT_EQ(decide(401, R"(Bearer error="invalid_token", error_description="expired")").action, ChallengeAction::kRenew);
   EXPECT_EQ(decide(401, "").action, ChallengeAction::kRenew);
 }
 
 TEST(Decide, InsufficientClaimsStepsUpWithTheDecodedClaims) {
-  const std::string header = R"(Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", )"
-                             R"(error="insufficient_claims", claims=")" + std::string(kClaimsB64) + R"(")";
+  const std::string header =
+      R"(Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", )"
+      R"(error="insufficient_claims", claims=")" +
+      std::string(kClaimsB64) + R"(")";
   auto decision = decide(401, header);
   EXPECT_EQ(decision.action, ChallengeAction::kStepUp);
   EXPECT_EQ(decision.claims, kClaimsJson);
@@ -65,12 +70,14 @@ TEST(Decide, AClaimsChallengeThatIsNotBase64JsonIsNotFollowed) {
   EXPECT_FALSE(decode_claims("not base64!"));
   EXPECT_FALSE(decode_claims("WzFd"));  // [1]: not an object
   EXPECT_FALSE(decode_claims(""));
-  EXPECT_EQ(decide(401, R"(Bearer error="insufficient_claims", claims="%%%")").action, ChallengeAction::kGiveUp);
+  EXPECT_EQ(decide(401, R"(Bearer error="insufficient_claims", claims="%%%")").action,
+            ChallengeAction::kGiveUp);
   EXPECT_EQ(decide(401, R"(Bearer error="insufficient_claims")").action, ChallengeAction::kGiveUp);
 }
 
 TEST(Decide, InsufficientScopeAndOther403sGiveUp) {
-  EXPECT_EQ(decide(403, R"(Bearer error="insufficient_scope", scope="api://x/y")").action, ChallengeAction::kGiveUp);
+  EXPECT_EQ(decide(403, R"(Bearer error="insufficient_scope", scope="api://x/y")").action,
+            ChallengeAction::kGiveUp);
   EXPECT_EQ(decide(403, "").action, ChallengeAction::kGiveUp);
   EXPECT_EQ(decide(401, R"(Bearer error="invalid_request")").action, ChallengeAction::kGiveUp);
 }
