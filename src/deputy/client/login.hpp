@@ -105,12 +105,4 @@ class TokenSource {
   std::optional<ProviderMetadata> metadata_;
 };
 
-/// Starts a browser on `url`: $BROWSER (as Python's webbrowser reads it: a command, or commands separated by
-/// ':'), else xdg-open when on PATH. Detached; false when no browser could be started.
-[[nodiscard]] bool open_in_browser(const std::string& url);
-
-/// The pages the loopback listener answers.
-[[nodiscard]] std::string signed_in_page();
-[[nodiscard]] std::string sign_in_failed_page(std::string_view error, std::string_view description);
-
 }  // namespace deputy::client
