@@ -248,7 +248,9 @@ TEST_F(ClientSignIn, TheBrowserPathThroughTheLoopbackListener) {
   std::thread browser;
   std::string seen_url;
   std::optional<std::expected<client::RedirectResult, client::Error>> browser_result;
-  auto options = client::LoginOptions{.callback_timeout = std::chrono::seconds(20)};
+  // A step-up sign-in: the claims of the server's challenge travel in the authorize request.
+  auto options = client::LoginOptions{.claims = R"({"access_token":{"amr":{"values":["mfa"]}}})",
+                                      .callback_timeout = std::chrono::seconds(20)};
   options.say = [](std::string_view) {};
   // The "browser": first a forged callback (refused, the wait goes on), then the real sign-in, which delivers
   // the provider's redirect to the listener.
@@ -282,6 +284,7 @@ TEST_F(ClientSignIn, TheBrowserPathThroughTheLoopbackListener) {
   ASSERT_TRUE(browser_result && *browser_result);
   EXPECT_NE(seen_url.find("prompt=select_account"), std::string::npos);
   EXPECT_NE(seen_url.find("code_challenge_method=S256"), std::string::npos);
+  EXPECT_NE(seen_url.find("claims=%7B%22access_token%22%3A%7B%22amr%22"), std::string::npos) << seen_url;
 }
 
 TEST_F(ClientSignIn, NobodyComingBackEndsWithAClearMessage) {
