@@ -270,12 +270,21 @@ int main(int argc, char** argv) {
       std::fputs(deputy::config::describe(config).c_str(), stdout);
       return 0;
     }
-    if (login_command->parsed()) return deputy::client::login_command(client_options(client_flags));
-    if (logout_command->parsed()) return deputy::client::logout_command(client_options(client_flags));
-    if (whoami_command->parsed()) return deputy::client::whoami_command(client_options(client_flags));
-    if (tools_command->parsed()) return deputy::client::tools_command(client_options(client_flags));
-    if (call_command->parsed()) {
-      return deputy::client::call_command(client_options(client_flags), call_tool, call_arguments);
+    for (auto* command : {login_command, logout_command, whoami_command, tools_command, call_command}) {
+      if (!command->parsed()) continue;
+      const auto options = client_options(client_flags);
+      try {
+        if (command == login_command) return deputy::client::login_command(options);
+        if (command == logout_command) return deputy::client::logout_command(options);
+        if (command == whoami_command) return deputy::client::whoami_command(options);
+        if (command == tools_command) return deputy::client::tools_command(options);
+        return deputy::client::call_command(options, call_tool, call_arguments);
+      } catch (const std::exception& e) {
+        // The client reports its failures as values; what still throws (no randomness, no memory) ends here,
+        // said plainly instead of as an abort.
+        std::fprintf(stderr, "deputy %s: %s\n", command->get_name().c_str(), e.what());
+        return 1;
+      }
     }
     if (serve_command->parsed()) return serve(serve_config, serve_options, *serve_command);
     if (mint_command->parsed()) {
