@@ -11,6 +11,7 @@
 #include "deputy/tools/seed_tools.hpp"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -272,6 +273,8 @@ int main(int argc, char** argv) {
     }
     for (auto* command : {login_command, logout_command, whoami_command, tools_command, call_command}) {
       if (!command->parsed()) continue;
+      // The client's output is for people and scripts (--json): its warnings go to stderr, never into stdout.
+      spdlog::set_default_logger(spdlog::stderr_color_mt("deputy-client"));
       const auto options = client_options(client_flags);
       try {
         if (command == login_command) return deputy::client::login_command(options);

@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace deputy::client {
 
@@ -34,7 +35,11 @@ Error network_error(net::ClientError error, std::string_view url) {
 std::string environment_of(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return {};
-  return std::string(parsed->encoded_host_and_port());
+  // MSAL's environment is the authority's host name, lowercased, without the port.
+  std::string host(parsed->host());
+  std::ranges::transform(host, host.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
 }
 
 boost::asio::awaitable<std::expected<ProviderMetadata, Error>> discover(net::HttpClient& http,

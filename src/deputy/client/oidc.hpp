@@ -82,11 +82,13 @@ inline constexpr std::chrono::minutes kIdTokenLeeway{5};
                                                         std::string_view issuer, Clock::time_point now);
 
 /// The cache's account of a token response: home account id from client_info (uid.utid) or the id_token
-/// (oid.tid), names from the id_token. `environment` is the authority's host[:port].
+/// (oid.tid), names from the id_token. `environment` is environment_of(authority).
 [[nodiscard]] Account account_of(const TokenResponse& response, const IdTokenClaims& claims,
                                  std::string environment);
 
-/// host[:port] of a URL (the cache's environment); empty when it does not parse.
+/// The host of a URL, lowercased, without the port: the cache's environment, as MSAL computes it (so that a
+/// cache written here is found by MSAL for the same authority, and the reverse); empty when it does not
+/// parse.
 [[nodiscard]] std::string environment_of(std::string_view url);
 
 }  // namespace deputy::client

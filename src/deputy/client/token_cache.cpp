@@ -183,8 +183,17 @@ void TokenCache::store(const TokenSet& tokens, Clock::time_point now) {
     entry["client_id"] = tokens.client_id;
     entry["target"] = tokens.target;
     entry["last_modification_time"] = seconds(now);
-    section(document_, "RefreshToken")[key({hai, env, "refreshtoken", tokens.client_id, "", ""})] =
-        std::move(entry);
+    // One refresh token per account and client (it is cross-tenant and not bound to scopes): the new one
+    // replaces any other, whatever target it was keyed under.
+    auto& refresh = section(document_, "RefreshToken");
+    for (auto it = refresh.begin(); it != refresh.end();) {
+      const auto* old = it->value().if_object();
+      const bool same = old != nullptr && text(*old, "home_account_id") == hai &&
+                        text(*old, "environment") == env &&
+                        lower(std::string(text(*old, "client_id"))) == lower(tokens.client_id);
+      it = same ? refresh.erase(it) : std::next(it);
+    }
+    refresh[key({hai, env, "refreshtoken", tokens.client_id, "", tokens.target})] = std::move(entry);
   }
   if (!tokens.id_token.empty()) {
     json::object entry;

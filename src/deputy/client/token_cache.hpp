@@ -32,7 +32,7 @@ inline constexpr std::chrono::minutes kRenewBefore{5};
 
 struct Account {
   std::string home_account_id;   // <oid>.<tid> (from client_info)
-  std::string environment;       // the authority's host[:port]
+  std::string environment;       // the authority's host, lowercased (as MSAL: no port)
   std::string realm;             // tenant id
   std::string local_account_id;  // oid
   std::string username;          // preferred_username

@@ -80,17 +80,17 @@ TEST(IdToken, MalformedOnesAreBadTokenResponses) {
 TEST(Account, HomeAccountIdComesFromClientInfoElseFromTheIdToken) {
   auto claims = *read_id_token(jwt(alice_claims()));
   TokenResponse response{.client_info = auth::base64url_encode(R"({"uid":"uid-1","utid":"utid-1"})")};
-  auto account = account_of(response, claims, "127.0.0.1:8443");
+  auto account = account_of(response, claims, "127.0.0.1");
   EXPECT_EQ(account.home_account_id, "uid-1.utid-1");
   EXPECT_EQ(account.local_account_id, "oid-a");
   EXPECT_EQ(account.username, "alice@deputy-dev.test");
-  EXPECT_EQ(account.environment, "127.0.0.1:8443");
+  EXPECT_EQ(account.environment, "127.0.0.1");
   EXPECT_EQ(account_of({}, claims, "e").home_account_id, "oid-a.tid");
 }
 
-TEST(Environment, IsTheAuthoritysHostAndPort) {
-  EXPECT_EQ(environment_of("https://127.0.0.1:8443"), "127.0.0.1:8443");
-  EXPECT_EQ(environment_of("https://login.microsoftonline.com/"), "login.microsoftonline.com");
+TEST(Environment, IsTheAuthoritysHostAsMsalComputesIt) {
+  EXPECT_EQ(environment_of("https://127.0.0.1:8443"), "127.0.0.1");
+  EXPECT_EQ(environment_of("https://Login.MicrosoftOnline.com/tenant"), "login.microsoftonline.com");
 }
 
 TEST(Form, IsUrlEncoded) {

@@ -19,7 +19,7 @@ const Clock::time_point kNow = Clock::time_point(seconds(1'800'000'000));
 
 Account alice() {
   return {.home_account_id = "oid-a.tid",
-          .environment = "127.0.0.1:8443",
+          .environment = "127.0.0.1",
           .realm = "tid",
           .local_account_id = "oid-a",
           .username = "alice@deputy-dev.test",
@@ -68,7 +68,7 @@ TEST_F(TokenCacheTest, IsWrittenOwnerOnlyInAnOwnerOnlyDirectoryAndReadBack) {
 
   TokenCache again(path());
   ASSERT_TRUE(again.load());
-  auto accounts = again.accounts("127.0.0.1:8443", "client-id");  // client ids compare case-insensitively
+  auto accounts = again.accounts("127.0.0.1", "client-id");  // client ids compare case-insensitively
   ASSERT_EQ(accounts.size(), 1U);
   EXPECT_EQ(accounts[0].username, "alice@deputy-dev.test");
   auto access = again.access_token(accounts[0], "Client-Id", "api://server/access_as_user");
@@ -77,7 +77,7 @@ TEST_F(TokenCacheTest, IsWrittenOwnerOnlyInAnOwnerOnlyDirectoryAndReadBack) {
   EXPECT_EQ(access->expires_on, kNow + minutes(60));
   EXPECT_EQ(again.refresh_token(accounts[0], "Client-Id"), "rt-1");
   EXPECT_TRUE(again.accounts("login.microsoftonline.com", "client-id").empty());
-  EXPECT_TRUE(again.accounts("127.0.0.1:8443", "other-client").empty());
+  EXPECT_TRUE(again.accounts("127.0.0.1", "other-client").empty());
   EXPECT_FALSE(again.access_token(accounts[0], "Client-Id", "api://other/scope"));
 }
 
@@ -88,15 +88,15 @@ TEST_F(TokenCacheTest, LooksLikeMsalsSerializedCache) {
   const auto& access = doc.at("AccessToken").as_object();
   ASSERT_EQ(access.size(), 1U);
   EXPECT_EQ(access.begin()->key(),
-            "oid-a.tid-127.0.0.1:8443-accesstoken-client-id-tid-api://server/access_as_user");
+            "oid-a.tid-127.0.0.1-accesstoken-client-id-tid-api://server/access_as_user");
   const auto& entry = access.begin()->value().as_object();
   EXPECT_EQ(entry.at("credential_type"), "AccessToken");
   EXPECT_EQ(entry.at("expires_on"), "1800003600");
   EXPECT_EQ(entry.at("cached_at"), "1800000000");
   EXPECT_EQ(doc.at("RefreshToken").as_object().begin()->key(),
-            "oid-a.tid-127.0.0.1:8443-refreshtoken-client-id--");
-  EXPECT_EQ(doc.at("IdToken").as_object().begin()->key(), "oid-a.tid-127.0.0.1:8443-idtoken-client-id-tid-");
-  EXPECT_EQ(doc.at("Account").as_object().begin()->key(), "oid-a.tid-127.0.0.1:8443-tid");
+            "oid-a.tid-127.0.0.1-refreshtoken-client-id--api://server/access_as_user");
+  EXPECT_EQ(doc.at("IdToken").as_object().begin()->key(), "oid-a.tid-127.0.0.1-idtoken-client-id-tid-");
+  EXPECT_EQ(doc.at("Account").as_object().begin()->key(), "oid-a.tid-127.0.0.1-tid");
   EXPECT_EQ(doc.at("Account").as_object().begin()->value().at("authority_type"), "MSSTS");
   EXPECT_TRUE(doc.contains("AppMetadata"));
 }
@@ -140,7 +140,7 @@ TEST_F(TokenCacheTest, AFileThatDoesNotParseIsAnEmptyCache) {
   std::ofstream(path()) << "{\"AccessToken\": [truncated";
   TokenCache cache(path());
   ASSERT_TRUE(cache.load());
-  EXPECT_TRUE(cache.accounts("127.0.0.1:8443", "client-id").empty());
+  EXPECT_TRUE(cache.accounts("127.0.0.1", "client-id").empty());
 }
 
 TEST_F(TokenCacheTest, AnUnwritableDirectoryIsACacheError) {
@@ -167,7 +167,7 @@ TEST_F(TokenCacheTest, LogoutRemovesEveryEntryOfTheAccountAndNothingElse) {
   EXPECT_FALSE(cache.refresh_token(alice(), "client-id"));
   EXPECT_FALSE(cache.access_token(alice(), "client-id", "api://server/access_as_user"));
   EXPECT_EQ(cache.refresh_token(bob, "client-id"), "rt-b");
-  auto accounts = cache.accounts("127.0.0.1:8443", "client-id");
+  auto accounts = cache.accounts("127.0.0.1", "client-id");
   ASSERT_EQ(accounts.size(), 1U);
   EXPECT_EQ(accounts[0].username, "bob@deputy-dev.test");
   // The secret of a removed token is nowhere in the file.
