@@ -188,7 +188,8 @@ deputy::client::CommandOptions client_options(const ClientFlags& flags) {
   options.login.device_code = flags.device_code;
   options.login.callback_timeout = std::chrono::seconds(flags.timeout_seconds);
   options.json = flags.json;
-  options.color = ::isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+  // The one coloured text, a tool's error result, goes to stderr.
+  options.color = ::isatty(STDERR_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
   return options;
 }
 

@@ -20,7 +20,7 @@ struct CommandOptions {
   Settings settings;
   LoginOptions login;  // how to sign in when a command needs to (and for `deputy login`)
   bool json = false;
-  bool color = false;  // ANSI colours (a TTY)
+  bool color = false;  // ANSI colours on stderr (a TTY)
   std::FILE* out = stdout;
   std::FILE* err = stderr;
 };

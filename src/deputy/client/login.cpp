@@ -197,11 +197,13 @@ asio::awaitable<std::expected<TokenResponse, Error>> TokenSource::device_code(
   auto document = json::parse(response->body, ec);
   const auto* object = ec ? nullptr : document.if_object();
   if (response->status != 200 || object == nullptr || !object->contains("device_code")) {
-    co_return std::unexpected(
-        Error{ErrorCode::kUnsupported,
-              fmt::format("the provider refused the device code request (HTTP {}); sign in with "
-                          "the browser or --username/--password",
-                          response->status)});
+    co_return std::unexpected(Error{
+        ErrorCode::kUnsupported,
+        fmt::format("{} at {} (HTTP {}); sign in with the browser or --username/--password",
+                    response->status == 404 ? "the identity provider advertises a device code endpoint but "
+                                              "does not serve it"
+                                            : "the identity provider refused the device code request",
+                    provider.device_authorization_endpoint, response->status)});
   }
   auto text = [object](std::string_view name) {
     const auto* value = object->if_contains(name);
