@@ -3,6 +3,7 @@
 // disk, silent renewal with the refresh token, logout; then the MCP client against an in-process server (no
 // auth, stand-in tokens, and the provider's real tokens checked by the real validator), with renewal on
 // invalid_token and the claims step-up on insufficient_claims.
+#include "deputy/auth/base64url.hpp"
 #include "deputy/auth/http_key_fetcher.hpp"
 #include "deputy/auth/token_validator.hpp"
 #include "deputy/client/form_sign_in.hpp"
@@ -584,6 +585,203 @@ TEST_F(ClientSignIn, TheProvidersTokenIsAcceptedByTheRealValidator) {
   ASSERT_TRUE(called) << called.error().message;
   EXPECT_EQ(first_text(*called), "from alice");
 }
+
+// --- A provider that misbehaves: every check of the sign-in, tried from the other side.
+
+namespace hostile {
+
+constexpr std::string_view kTenant = "tenant";
+constexpr std::string_view kClient = "client-id";
+
+std::string query_value(std::string_view target, std::string_view name) {
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  auto fields = client::parse_query(target.substr(question + 1));
+  if (!fields) return {};
+  for (const auto& [key, value] : *fields) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+std::string unsigned_jwt(const json::object& claims) {
+  return auth::base64url_encode(R"({"alg":"RS256"})") + "." +
+         auth::base64url_encode(json::serialize(claims)) + ".c2ln";
+}
+
+/// What the provider does wrong.
+struct Misbehaviour {
+  std::string authorize_location;  // "": a redirect with the request's state and a code
+  std::string login_page;          // non-empty: answer the authorize GET with this page instead
+  std::string id_token_nonce;      // "": the request's nonce
+  std::string id_token_audience = std::string(kClient);
+  std::string token_endpoint;  // "": this origin's
+};
+
+class HostileProvider {
+ public:
+  explicit HostileProvider(Misbehaviour misbehaviour)
+      : misbehaviour_(std::move(misbehaviour)),
+        origin_([this](const SeenRequest& seen) { return answer(seen); }) {}
+
+  [[nodiscard]] std::string base() const { return "http://127.0.0.1:" + std::to_string(origin_.port()); }
+  [[nodiscard]] std::vector<SeenRequest> requests() const { return origin_.requests(); }
+
+ private:
+  Reply answer(const SeenRequest& seen) {
+    Reply reply;
+    reply.headers.emplace_back("Content-Type", "application/json");
+    const std::string path = seen.target.substr(0, seen.target.find('?'));
+    const std::string prefix = "/" + std::string(kTenant);
+    if (path == prefix + "/v2.0/.well-known/openid-configuration") {
+      const std::string token = misbehaviour_.token_endpoint.empty() ? base() + prefix + "/oauth2/v2.0/token"
+                                                                     : misbehaviour_.token_endpoint;
+      reply.body =
+          json::serialize(json::object{{"issuer", base() + prefix + "/v2.0"},
+                                       {"authorization_endpoint", base() + prefix + "/oauth2/v2.0/authorize"},
+                                       {"token_endpoint", token}});
+      return reply;
+    }
+    if (path == prefix + "/oauth2/v2.0/authorize") {
+      nonce_ = query_value(seen.target, "nonce");
+      if (!misbehaviour_.login_page.empty()) {
+        reply.headers[0].second = "text/html";
+        reply.body = misbehaviour_.login_page;
+        return reply;
+      }
+      reply.status = http::status::found;
+      const std::string location = misbehaviour_.authorize_location.empty()
+                                       ? query_value(seen.target, "redirect_uri") +
+                                             "?code=c0de&state=" + query_value(seen.target, "state")
+                                       : misbehaviour_.authorize_location;
+      reply.headers.emplace_back("Location", location);
+      return reply;
+    }
+    if (path == prefix + "/oauth2/v2.0/token") {
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      json::object claims{
+          {"iss", base() + prefix + "/v2.0"},
+          {"aud", misbehaviour_.id_token_audience},
+          {"nonce", misbehaviour_.id_token_nonce.empty() ? nonce_ : misbehaviour_.id_token_nonce},
+          {"oid", "oid"},
+          {"tid", "tid"},
+          {"preferred_username", "someone@example.com"},
+          {"exp", now + 3600}};
+      reply.body = json::serialize(json::object{{"token_type", "Bearer"},
+                                                {"access_token", "at"},
+                                                {"expires_in", 3600},
+                                                {"refresh_token", "rt"},
+                                                {"id_token", unsigned_jwt(claims)}});
+      return reply;
+    }
+    reply.status = http::status::not_found;
+    return reply;
+  }
+
+  Misbehaviour misbehaviour_;
+  std::string nonce_;  // touched only by the origin's one thread
+  ScriptedOrigin origin_;
+};
+
+struct Outcome {
+  std::expected<client::Account, client::Error> account;
+  bool cache_written = false;
+};
+
+Outcome sign_in_at(const HostileProvider& provider) {
+  const auto dir = fs::temp_directory_path() / ("deputy-hostile-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  client::Settings settings{.authority = provider.base(),
+                            .tenant_id = std::string(kTenant),
+                            .client_id = std::string(kClient),
+                            .scope = "api://server/access_as_user",
+                            .redirect_uri = "http://localhost:8100/auth/callback",
+                            .cache_path = dir / "cache.json"};
+  net::ClientOptions options;
+  options.proxy = net::ProxySettings{};
+  net::HttpClient http(options);
+  client::TokenCache cache(settings.cache_path);
+  client::TokenSource tokens(settings, http, cache);
+  Outcome outcome{.account =
+                      run(tokens.login({.username = "someone@example.com", .password = "secret-password"}))};
+  outcome.cache_written = fs::exists(settings.cache_path);
+  fs::remove_all(dir);
+  return outcome;
+}
+
+bool token_endpoint_called(const HostileProvider& provider) {
+  for (const auto& seen : provider.requests()) {
+    if (seen.target.find("/oauth2/v2.0/token") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(HostileProvider, AWellBehavedOneSignsIn) {
+  HostileProvider provider({});
+  auto outcome = sign_in_at(provider);
+  ASSERT_TRUE(outcome.account) << outcome.account.error().message;
+  EXPECT_TRUE(outcome.cache_written);
+}
+
+TEST(HostileProvider, ARedirectWithAnotherStateIsRefusedBeforeTheCodeIsRedeemed) {
+  HostileProvider provider(
+      {.authorize_location = "http://localhost:8100/auth/callback?code=c0de&state=other"});
+  auto outcome = sign_in_at(provider);
+  ASSERT_FALSE(outcome.account);
+  EXPECT_EQ(outcome.account.error().code, ErrorCode::kSignInRefused);
+  EXPECT_FALSE(token_endpoint_called(provider));
+  EXPECT_FALSE(outcome.cache_written);
+}
+
+TEST(HostileProvider, AnIdTokenWithAnotherNonceOrAudienceIsRefusedAndNothingCached) {
+  for (const auto& misbehaviour :
+       {Misbehaviour{.id_token_nonce = "replayed"}, Misbehaviour{.id_token_audience = "another-client"}}) {
+    HostileProvider provider(misbehaviour);
+    auto outcome = sign_in_at(provider);
+    ASSERT_FALSE(outcome.account);
+    EXPECT_EQ(outcome.account.error().code, ErrorCode::kBadTokenResponse);
+    EXPECT_FALSE(outcome.cache_written);
+  }
+}
+
+TEST(HostileProvider, ARedirectToAnotherSiteIsNotFollowed) {
+  HostileProvider provider({.authorize_location = "http://127.0.0.2:1/collect?x=1"});
+  auto outcome = sign_in_at(provider);
+  ASSERT_FALSE(outcome.account);
+  EXPECT_EQ(outcome.account.error().code, ErrorCode::kSignInRefused);
+  EXPECT_NE(outcome.account.error().message.find("another site"), std::string::npos);
+}
+
+TEST(HostileProvider, APasswordIsNeverPostedToAnotherSite) {
+  HostileProvider provider({.login_page = R"(<form method="post" action="http://127.0.0.2:1/steal">
+      <input type="text" name="login"><input type="password" name="passwd"></form>)"});
+  auto outcome = sign_in_at(provider);
+  ASSERT_FALSE(outcome.account);
+  EXPECT_EQ(outcome.account.error().code, ErrorCode::kSignInRefused);
+  for (const auto& seen : provider.requests())
+    EXPECT_EQ(seen.body.find("secret-password"), std::string::npos);
+}
+
+TEST(HostileProvider, APageAskingForMoreThanAPasswordEndsTheNonInteractiveSignIn) {
+  HostileProvider provider({.login_page = R"(<p class="error">Approve the sign-in on your phone</p>
+      <form method="post" action="/tenant/oauth2/v2.0/authorize"><input name="otc" type="tel"></form>)"});
+  auto outcome = sign_in_at(provider);
+  ASSERT_FALSE(outcome.account);
+  EXPECT_EQ(outcome.account.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(outcome.account.error().message.find("'otc'"), std::string::npos)
+      << outcome.account.error().message;
+}
+
+TEST(HostileProvider, ATokenEndpointInTheClearElsewhereIsRefusedAtDiscovery) {
+  HostileProvider provider({.token_endpoint = "http://login.example.com/tenant/oauth2/v2.0/token"});
+  auto outcome = sign_in_at(provider);
+  ASSERT_FALSE(outcome.account);
+  EXPECT_EQ(outcome.account.error().code, ErrorCode::kDiscovery);
+}
+
+}  // namespace hostile
 
 }  // namespace
 }  // namespace deputy::testing
