@@ -452,6 +452,24 @@ TEST(McpClient, NoTokenGoesToAPlainHttpServerElsewhere) {
   EXPECT_EQ(asked, 0);
 }
 
+TEST(McpClient, AnAnswerToAnotherRequestIsNotTakenForOurs) {
+  ScriptedOrigin origin([](const SeenRequest&) {
+    Reply reply;
+    reply.headers.emplace_back("Content-Type", "text/event-stream");
+    reply.body = "data: {\"jsonrpc\":\"2.0\",\"id\":999,\"result\":{}}\n\n";
+    return reply;
+  });
+  net::ClientOptions options;
+  options.proxy = net::ProxySettings{};
+  net::HttpClient http(options);
+  client::McpClient mcp(http, "http://127.0.0.1:" + std::to_string(origin.port()) + "/mcp");
+  auto initialized = run(mcp.initialize());
+  ASSERT_FALSE(initialized);
+  EXPECT_EQ(initialized.error().code, ErrorCode::kMcp);
+  EXPECT_NE(initialized.error().message.find("sent no answer"), std::string::npos)
+      << initialized.error().message;
+}
+
 TEST(McpClient, AnExpiredTokenIsRenewedOnceAndTheRequestRetried) {
   TestServer server({}, with(std::make_shared<NamedTokens>()));
   net::HttpClient http;

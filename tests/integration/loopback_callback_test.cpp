@@ -81,6 +81,31 @@ TEST(LoopbackCallback, AConnectionThatSendsNothingBlocksNobody) {
   EXPECT_EQ(answer, "200 signed in");
 }
 
+TEST(LoopbackCallback, AnOversizedRequestIsDroppedAndTheWaitGoesOn) {
+  asio::io_context context;
+  net::LoopbackCallbackListener listener(context.get_executor(), "/cb");
+  ASSERT_TRUE(listener.listen(0));
+  const auto port = listener.port();
+  std::optional<std::expected<std::string, net::CallbackError>> result;
+  asio::co_spawn(
+      context, [&]() -> asio::awaitable<void> { result = co_await listener.wait(page_for, kTestBound); },
+      asio::detached);
+  bool dropped = false;
+  std::string answer;
+  std::thread browser([&] {
+    RawClient big(port);
+    big.send("GET /cb?state=good HTTP/1.1\r\nHost: localhost\r\nX-Padding: " +
+             std::string(net::kCallbackHeaderLimit, 'a') + "\r\n\r\n");
+    dropped = !big.read().has_value();
+    answer = get(port, "/cb?state=good");
+  });
+  context.run_for(kTestBound);
+  browser.join();
+  EXPECT_TRUE(dropped);
+  EXPECT_EQ(answer, "200 signed in");
+  ASSERT_TRUE(result && *result);
+}
+
 TEST(LoopbackCallback, GivesUpAtItsDeadline) {
   asio::io_context context;
   net::LoopbackCallbackListener listener(context.get_executor(), "/cb");
