@@ -1,4 +1,5 @@
 // The `deputy` command.
+#include "deputy/client/commands.hpp"
 #include "deputy/config/config.hpp"
 #include "deputy/devidp/directory_yaml.hpp"
 #include "deputy/devidp/idp_server.hpp"
@@ -7,10 +8,12 @@
 #include "deputy/service.hpp"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -127,6 +130,69 @@ int mint_token(const MintArguments& arguments) {
   return 0;
 }
 
+/// The client's settings as given on the command line; each one set overrides the environment and .env.
+struct ClientFlags {
+  std::string env_file = ".env";
+  std::string authority, tenant, client_id, client_secret, scope, redirect_uri, mcp_url, cache, ca_file;
+  bool no_auth = false;
+  bool json = false;
+  std::string username, password;
+  bool device_code = false;
+  int timeout_seconds = 300;
+};
+
+void add_client_flags(CLI::App& command, ClientFlags& flags) {
+  command.add_option("--env-file", flags.env_file, "The .env file under the environment")->capture_default_str();
+  command.add_option("--authority", flags.authority, "AUTHORITY: identity provider host (default: deputy dev's)");
+  command.add_option("--tenant", flags.tenant, "TENANT_ID");
+  command.add_option("--client-id", flags.client_id, "CLIENT_ID: the client app registration");
+  command.add_option("--client-secret", flags.client_secret, "CLIENT_SECRET (empty: a public client)");
+  command.add_option("--scope", flags.scope, "API_A_SCOPE: api://<server id>/access_as_user");
+  command.add_option("--redirect-uri", flags.redirect_uri, "REDIRECT_URI: http://localhost:<port>/<path>");
+  command.add_option("--mcp-url", flags.mcp_url, "MCP_URL: the MCP endpoint");
+  command.add_option("--cache", flags.cache, "MSAL_CACHE_PATH: the token cache file");
+  command.add_option("--ca-file", flags.ca_file, "DEPUTY_CA_FILE: PEM CAs trusted besides the system's");
+  command.add_flag("--no-auth", flags.no_auth, "AUTH_ENABLED=false: call the MCP server without a token");
+}
+
+void add_sign_in_flags(CLI::App& command, ClientFlags& flags) {
+  command.add_option("--username", flags.username,
+                     "Sign in without a browser (development provider): user name (or DEPUTY_USERNAME)");
+  command.add_option("--password", flags.password, "Password for --username (better: DEPUTY_PASSWORD)");
+  command.add_flag("--device-code", flags.device_code, "Device code flow (when the provider offers it)");
+  command.add_option("--timeout", flags.timeout_seconds, "Seconds to wait for the browser to come back")
+      ->capture_default_str();
+}
+
+deputy::client::CommandOptions client_options(const ClientFlags& flags) {
+  const auto environment = deputy::config::process_environment(flags.env_file);
+  deputy::client::CommandOptions options;
+  options.settings = deputy::client::load_settings(environment);
+  auto& settings = options.settings;
+  auto set = [](std::string& field, const std::string& flag) {
+    if (!flag.empty()) field = flag;
+  };
+  set(settings.authority, flags.authority);
+  while (settings.authority.ends_with('/')) settings.authority.pop_back();
+  set(settings.tenant_id, flags.tenant);
+  set(settings.client_id, flags.client_id);
+  set(settings.client_secret, flags.client_secret);
+  set(settings.scope, flags.scope);
+  set(settings.redirect_uri, flags.redirect_uri);
+  set(settings.mcp_url, flags.mcp_url);
+  if (!flags.cache.empty()) settings.cache_path = flags.cache;
+  set(settings.ca_file, flags.ca_file);
+  if (flags.no_auth) settings.auth_enabled = false;
+  options.login.username = flags.username.empty() ? environment("DEPUTY_USERNAME").value_or("") : flags.username;
+  options.login.password = flags.password.empty() ? environment("DEPUTY_PASSWORD").value_or("") : flags.password;
+  options.login.device_code = flags.device_code;
+  options.login.callback_timeout = std::chrono::seconds(flags.timeout_seconds);
+  options.json = flags.json;
+  // The one coloured text, a tool's error result, goes to stderr.
+  options.color = ::isatty(STDERR_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+  return options;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,6 +259,28 @@ int main(int argc, char** argv) {
                            "Seconds before now the token was issued (past its lifetime: an expired token)");
   mint_command->add_flag("--mfa", mint_arguments.mfa, "The sign-in used MFA (amr holds mfa)");
 
+  ClientFlags client_flags;
+  auto* login_command = app.add_subcommand("login", "Sign in (browser, or --username/--password) and cache the tokens");
+  add_client_flags(*login_command, client_flags);
+  add_sign_in_flags(*login_command, client_flags);
+  auto* logout_command = app.add_subcommand("logout", "Remove the signed-in account's tokens from the cache");
+  add_client_flags(*logout_command, client_flags);
+  auto* whoami_command = app.add_subcommand("whoami", "Who is signed in, and until when");
+  add_client_flags(*whoami_command, client_flags);
+  whoami_command->add_flag("--json", client_flags.json, "As JSON");
+  auto* tools_command = app.add_subcommand("tools", "List the MCP server's tools (signing in when needed)");
+  add_client_flags(*tools_command, client_flags);
+  add_sign_in_flags(*tools_command, client_flags);
+  tools_command->add_flag("--json", client_flags.json, "As JSON");
+  std::string call_tool;
+  std::vector<std::string> call_arguments;
+  auto* call_command = app.add_subcommand("call", "Call a tool: deputy call TOOL key=value...");
+  add_client_flags(*call_command, client_flags);
+  add_sign_in_flags(*call_command, client_flags);
+  call_command->add_flag("--json", client_flags.json, "The result as JSON");
+  call_command->add_option("tool", call_tool, "Tool name")->required();
+  call_command->add_option("arguments", call_arguments, "key=value (typed by the tool's input schema)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -204,6 +292,24 @@ int main(int argc, char** argv) {
       const auto config = deputy::config::load(check_path, deputy::config::process_environment());
       std::fputs(deputy::config::describe(config).c_str(), stdout);
       return 0;
+    }
+    for (auto* command : {login_command, logout_command, whoami_command, tools_command, call_command}) {
+      if (!command->parsed()) continue;
+      // The client's output is for people and scripts (--json): its warnings go to stderr, never into stdout.
+      spdlog::set_default_logger(spdlog::stderr_color_mt("deputy-client"));
+      const auto options = client_options(client_flags);
+      try {
+        if (command == login_command) return deputy::client::login_command(options);
+        if (command == logout_command) return deputy::client::logout_command(options);
+        if (command == whoami_command) return deputy::client::whoami_command(options);
+        if (command == tools_command) return deputy::client::tools_command(options);
+        return deputy::client::call_command(options, call_tool, call_arguments);
+      } catch (const std::exception& e) {
+        // The client reports its failures as values; what still throws (no randomness, no memory) ends here,
+        // said plainly instead of as an abort.
+        std::fprintf(stderr, "deputy %s: %s\n", command->get_name().c_str(), e.what());
+        return 1;
+      }
     }
     if (serve_command->parsed()) return serve(serve_config, serve_options, *serve_command);
     if (dev_command->parsed()) {
