@@ -136,7 +136,7 @@ struct ClientFlags {
   std::string authority, tenant, client_id, client_secret, scope, redirect_uri, mcp_url, cache, ca_file;
   bool no_auth = false;
   bool json = false;
-  std::string username, password;
+  std::string username, password, otp;
   bool device_code = false;
   int timeout_seconds = 300;
 };
@@ -159,6 +159,8 @@ void add_sign_in_flags(CLI::App& command, ClientFlags& flags) {
   command.add_option("--username", flags.username,
                      "Sign in without a browser (development provider): user name (or DEPUTY_USERNAME)");
   command.add_option("--password", flags.password, "Password for --username (better: DEPUTY_PASSWORD)");
+  command.add_option("--otp", flags.otp,
+                     "One-time code for an MFA page with --username (or DEPUTY_OTP; the development provider's: 000000)");
   command.add_flag("--device-code", flags.device_code, "Device code flow (when the provider offers it)");
   command.add_option("--timeout", flags.timeout_seconds, "Seconds to wait for the browser to come back")
       ->capture_default_str();
@@ -185,6 +187,7 @@ deputy::client::CommandOptions client_options(const ClientFlags& flags) {
   if (flags.no_auth) settings.auth_enabled = false;
   options.login.username = flags.username.empty() ? environment("DEPUTY_USERNAME").value_or("") : flags.username;
   options.login.password = flags.password.empty() ? environment("DEPUTY_PASSWORD").value_or("") : flags.password;
+  options.login.otp = flags.otp.empty() ? environment("DEPUTY_OTP").value_or("") : flags.otp;
   options.login.device_code = flags.device_code;
   options.login.callback_timeout = std::chrono::seconds(flags.timeout_seconds);
   options.json = flags.json;

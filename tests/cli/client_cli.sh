@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The `deputy` client subcommands as a user runs them: `deputy idp` and `deputy serve` on free loopback ports,
-# then login (user name and password), whoami, tools, call, a wrong password, logout; exit codes and output.
+# The `deputy` client subcommands as a user runs them against `deputy dev` on free loopback ports: login (user name
+# and password), whoami, tools, call (On-Behalf-Of to the dev Graph), carol's MFA step-up, a wrong password,
+# logout; exit codes and output.
 set -euo pipefail
 deputy="${1:?usage: client_cli.sh path/to/deputy}"
 work=$(mktemp -d)
@@ -24,12 +25,11 @@ wait_for() {
   return 1
 }
 
-"$deputy" idp --port 0 --state "$work/state" >"$work/idp.log" 2>&1 &
+"$deputy" dev --port 0 --idp-port 0 --graph-port 0 --state "$work/state" >"$work/dev.log" 2>&1 &
 pids+=($!)
-authority=$(wait_for 'https://127.0.0.1:[0-9]*' "$work/idp.log") || fail "deputy idp did not start"
-"$deputy" serve --port 0 --threads 1 >"$work/serve.log" 2>&1 &
-pids+=($!)
-mcp=$(wait_for 'http://127.0.0.1:[0-9]*/mcp' "$work/serve.log") || fail "deputy serve did not start"
+mcp=$(wait_for 'http://127.0.0.1:[0-9]*/mcp' "$work/dev.log") || fail "deputy dev did not start"
+authority=$(grep -o 'authority  https://127.0.0.1:[0-9]*' "$work/dev.log" | head -1 | sed 's/authority  //')
+[ -n "$authority" ] || fail "deputy dev did not print its authority"
 
 # Every setting from the environment (the seed's names), as a .env-driven user would have them.
 export AUTHORITY="$authority" DEPUTY_CA_FILE="$work/state/ca.pem" MSAL_CACHE_PATH="$work/cache/msal_cache.json"
@@ -46,16 +46,26 @@ grep -q '^alice@deputy-dev.test (Alice Adams)$' <<<"$out" || fail "whoami said: 
 grep -q 'min left' <<<"$out" || fail "whoami does not say until when: $out"
 "$deputy" whoami --json | grep -q '"username": "alice@deputy-dev.test"' || fail "whoami --json"
 
-# `deputy serve` here runs without authentication: the tools are called without a token.
-out=$("$deputy" tools --no-auth) || fail "tools failed"
-grep -q '^echo$' <<<"$out" || fail "tools said: $out"
-out=$("$deputy" call echo message=hello --no-auth) || fail "call failed"
-[ "$out" = hello ] || fail "call said: $out"
+# alice's tools on deputy dev, with her token; a call that goes On-Behalf-Of to the dev Graph.
+out=$("$deputy" tools) || fail "tools failed"
+grep -q '^check_sharepoint_site_access' <<<"$out" || fail "tools said: $out"
+grep -q '^test_write_tool' <<<"$out" || fail "tools said: $out"
+out=$("$deputy" call check_sharepoint_site_access site_name=test-site) || fail "call failed"
+[ "$out" = "✅ Access granted to site: test-site" ] || fail "call said: $out"
 set +e
-"$deputy" call echo nokey --no-auth >/dev/null 2>"$work/err"; code=$?
+"$deputy" call check_sharepoint_site_access nokey >/dev/null 2>"$work/err"; code=$?
 set -e
 [ $code -eq 2 ] || fail "a malformed argument exits $code, not 2"
 grep -q "'nokey' is not key=value" "$work/err" || fail "no clear message for a malformed argument"
+
+# carol: the call is answered with an MFA claims challenge; the client signs in again with the claims, passes
+# the MFA page with the one-time code, and the retried call goes through.
+export MSAL_CACHE_PATH="$work/cache/carol.json"
+"$deputy" login --username carol@deputy-dev.test --password dev-password-carol >/dev/null || fail "carol's login failed"
+out=$(DEPUTY_USERNAME=carol@deputy-dev.test DEPUTY_PASSWORD=dev-password-carol DEPUTY_OTP=000000 \
+      "$deputy" call whoami) || fail "carol's step-up failed"
+grep -q 'Carol Clark' <<<"$out" || fail "carol's call said: $out"
+export MSAL_CACHE_PATH="$work/cache/msal_cache.json"
 
 set +e
 "$deputy" login --username alice@deputy-dev.test --password wrong >/dev/null 2>"$work/err"; code=$?

@@ -274,6 +274,8 @@ TEST_F(ClientSignIn, TheBrowserPathThroughTheLoopbackListener) {
                                                            .redirect_uri = listener_redirect(),
                                                            .username = "bob@deputy-dev.test",
                                                            .password = "dev-password-bob",
+                                                           // The claims ask for MFA: the provider's MFA page.
+                                                           .otp = "000000",
                                                            .deliver_redirect = true}));
     });
     return true;

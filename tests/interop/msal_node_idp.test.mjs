@@ -545,7 +545,7 @@ function suite() {
             assert.ok(c.scp.split(' ').includes('Sites.Read.All'), c.scp);
             assert.deepEqual(c.scp.split(' ').sort(), ['Sites.Read.All', 'User.Read']);
             assert.deepEqual([...result.scopes].sort(),
-                [`${D.graph}/Sites.Read.All`, `${D.graph}/User.Read`]);
+                [`${D.graph}/.default`, `${D.graph}/Sites.Read.All`, `${D.graph}/User.Read`]);
             // The account MSAL built from the answer's id_token (for the middle tier) and client_info.
             assert.equal(result.account?.username, D.users.alice.upn);
             assert.equal(result.account.homeAccountId, `${D.users.alice.oid}.${D.tenantId}`);

@@ -39,6 +39,12 @@ bool is_user_field(std::string_view name) {
   return n == "login" || n == "loginfmt" || n == "username" || n == "user" || n == "email";
 }
 
+/// The names a one-time-code field goes by (deputy's MFA page: otp; Entra's: otc).
+bool is_otp_field(std::string_view name) {
+  const auto n = lower(name);
+  return n == "otp" || n == "otc" || n == "mfa_code";
+}
+
 /// Of several submit buttons, the one that goes on (accept, continue) rather than back (cancel, deny).
 int submit_score(const HtmlInput& input) {
   const auto text = lower(input.name + " " + input.value);
@@ -94,6 +100,7 @@ boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(n
   CookieJar cookies;
   net::ClientRequest next{.url = request.authorize_url};
   bool password_sent = false;
+  bool otp_sent = false;
 
   for (int step = 0; step < kMaxSignInSteps; ++step) {
     // Cookies go only to the provider: never to the redirect URI or anywhere a page points.
@@ -181,6 +188,12 @@ boost::asio::awaitable<std::expected<RedirectResult, Error>> sign_in_with_form(n
         password_sent = true;
       } else if ((input.type == "text" || input.type == "email") && is_user_field(input.name)) {
         fields.emplace_back(input.name, request.username);
+      } else if (!request.otp.empty() && is_otp_field(input.name)) {
+        if (otp_sent) {
+          co_return std::unexpected(refused(error.value_or("the provider did not accept the one-time code")));
+        }
+        fields.emplace_back(input.name, request.otp);
+        otp_sent = true;
       } else if (input.type == "submit") {
         if (submit == nullptr || submit_score(input) > submit_score(*submit)) submit = &input;
       } else if (input.type == "text" || input.type == "email" || input.type == "number" ||

@@ -25,6 +25,9 @@ struct FormSignIn {
   std::string redirect_uri;
   std::string username;
   std::string password;
+  /// The one-time code for an MFA page (the development provider's: the user's mfa_code); empty: such a page
+  /// ends the sign-in with kUnsupported.
+  std::string otp;
   /// Also GET the final redirect (as a browser would), delivering it to a listener on the redirect URI.
   bool deliver_redirect = false;
 };

@@ -120,7 +120,8 @@ asio::awaitable<std::expected<std::string, Error>> TokenSource::authorization_co
     FormSignIn form{.authorize_url = url,
                     .redirect_uri = settings_.redirect_uri,
                     .username = options.username,
-                    .password = options.password};
+                    .password = options.password,
+                    .otp = options.otp};
     auto signed_in = co_await sign_in_with_form(http_, std::move(form));
     if (!signed_in) co_return std::unexpected(signed_in.error());
     result = std::move(*signed_in);

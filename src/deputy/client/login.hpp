@@ -40,6 +40,8 @@ struct LoginOptions {
   /// Both set: the non-interactive sign-in (form_sign_in.hpp) instead of the browser.
   std::string username;
   std::string password;
+  /// With username and password: the one-time code for an MFA page (the development provider's).
+  std::string otp;
   bool device_code = false;
   /// A claims request (JSON) from a step-up challenge, sent with the authorize request.
   std::string claims;

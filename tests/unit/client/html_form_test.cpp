@@ -9,8 +9,8 @@ namespace deputy::client {
 namespace {
 
 TEST(HtmlForm, ReadsTheDevelopmentProvidersSignInPage) {
-  const auto html = devidp::login_page({.action = "https://127.0.0.1:8443/t/oauth2/v2.0/authorize",
-                                        .hidden = {{"client_id", "c"}, {"state", "a&b\"<c>"}},
+  const auto html = devidp::login_page({.form = {.action = "https://127.0.0.1:8443/t/oauth2/v2.0/authorize",
+                                                 .csrf = "a&b\"<c>"},
                                         .login = "alice@deputy-dev.test",
                                         .client_name = "deputy MCP client",
                                         .error = "Your account or password is incorrect. (AADSTS50126)"});
@@ -18,12 +18,19 @@ TEST(HtmlForm, ReadsTheDevelopmentProvidersSignInPage) {
   ASSERT_EQ(forms.size(), 1U);
   EXPECT_EQ(forms[0].method, "post");
   EXPECT_EQ(forms[0].action, "https://127.0.0.1:8443/t/oauth2/v2.0/authorize");
-  ASSERT_EQ(forms[0].inputs.size(), 4U);
-  EXPECT_EQ(forms[0].inputs[1].type, "hidden");
-  EXPECT_EQ(forms[0].inputs[1].value, "a&b\"<c>");  // character references decoded
-  EXPECT_EQ(forms[0].inputs[2].name, "login");
-  EXPECT_EQ(forms[0].inputs[2].value, "alice@deputy-dev.test");
-  EXPECT_EQ(forms[0].inputs[3].type, "password");
+  const auto input = [&](std::string_view name) -> const HtmlInput* {
+    for (const auto& candidate : forms[0].inputs) {
+      if (candidate.name == name) return &candidate;
+    }
+    return nullptr;
+  };
+  ASSERT_NE(input("csrf"), nullptr);
+  EXPECT_EQ(input("csrf")->type, "hidden");
+  EXPECT_EQ(input("csrf")->value, "a&b\"<c>");  // character references decoded
+  ASSERT_NE(input("username"), nullptr);
+  EXPECT_EQ(input("username")->value, "alice@deputy-dev.test");
+  ASSERT_NE(input("password"), nullptr);
+  EXPECT_EQ(input("password")->type, "password");
   EXPECT_EQ(page_error(html), "Your account or password is incorrect. (AADSTS50126)");
 }
 
