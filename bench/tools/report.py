@@ -213,10 +213,10 @@ def main() -> int:
     if tier2:
         parts = []
         if tier2["deputy_to_typescript_sdk_scopes"] is not None:
-            parts.append(f"deputy / TypeScript SDK with msal-node's cache hitting (named scopes) "
+            parts.append(f"deputy / TypeScript SDK asking the named scopes "
                          f"**{tier2['deputy_to_typescript_sdk_scopes']:.1f}×**")
         if tier2["deputy_to_typescript_sdk"] is not None:
-            parts.append(f"deputy / TypeScript SDK asking .default (msal-node exchanges at every call) "
+            parts.append(f"deputy / TypeScript SDK asking .default (the seed's scope) "
                          f"**{tier2['deputy_to_typescript_sdk']:.1f}×**")
         if tier2["deputy_to_nginx"] is not None:
             parts.append(f"deputy / nginx {tier2['deputy_to_nginx']:.3f}")

@@ -26,13 +26,25 @@ std::string new_session_id() {
   return out;
 }
 
-std::shared_ptr<SessionStore::Entry> SessionStore::create(Clock::time_point now) {
+std::expected<std::shared_ptr<SessionStore::Entry>, SessionStore::Refusal> SessionStore::create(Clock::time_point now,
+                                                                                                std::string owner) {
   auto entry = std::make_shared<Entry>(new_session_id());
   entry->last_used.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+  entry->owner = std::move(owner);
   std::lock_guard lock(mutex_);
-  if (sessions_.size() >= max_sessions_) return nullptr;
+  if (sessions_.size() >= max_sessions_) return std::unexpected(Refusal::kFull);
+  if (!entry->owner.empty()) {
+    auto& count = per_owner_[entry->owner];
+    if (count >= max_per_owner_) return std::unexpected(Refusal::kOwnerFull);
+    ++count;
+  }
   sessions_.emplace(entry->session.id(), entry);
   return entry;
+}
+
+void SessionStore::release_owner(const std::string& owner) {
+  if (owner.empty()) return;
+  if (auto it = per_owner_.find(owner); it != per_owner_.end() && --it->second == 0) per_owner_.erase(it);
 }
 
 std::shared_ptr<SessionStore::Entry> SessionStore::find(std::string_view id, Clock::time_point now) {
@@ -55,6 +67,7 @@ bool SessionStore::remove(std::string_view id) {
     if (it == sessions_.end()) return false;
     entry = std::move(it->second);
     sessions_.erase(it);
+    release_owner(entry->owner);
   }
   entry->session.close();
   return true;
@@ -68,6 +81,7 @@ std::size_t SessionStore::expire(Clock::time_point now) {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       // A client listening on its standalone stream is using the session, however long it only listens.
       if (it->second->last_used.load(std::memory_order_relaxed) < cutoff && !it->second->session.standalone()) {
+        release_owner(it->second->owner);
         expired.push_back(std::move(it->second));
         it = sessions_.erase(it);
       } else {
@@ -84,6 +98,7 @@ void SessionStore::clear() {
   {
     std::lock_guard lock(mutex_);
     all.swap(sessions_);
+    per_owner_.clear();
   }
   for (auto& [id, entry] : all) entry->session.close();
 }

@@ -468,13 +468,18 @@ asio::awaitable<void> StreamableHttp::post(net::Request& request, const Headers&
                           "Invalid Request: Server already initialized");
       co_return;
     }
-    auto entry = sessions_.create(now);
-    if (!entry) {
-      co_await send_error(exchange, http::status::service_unavailable, mcp::RpcCode::kTransportError,
-                          "Service Unavailable: too many sessions");
+    auto created = sessions_.create(now, principal != nullptr ? principal->key() : std::string());
+    if (!created) {
+      if (created.error() == SessionStore::Refusal::kOwnerFull) {
+        co_await send_error(exchange, http::status::too_many_requests, mcp::RpcCode::kTransportError,
+                            "Too Many Requests: too many open sessions for this user; end unused ones (DELETE)");
+      } else {
+        co_await send_error(exchange, http::status::service_unavailable, mcp::RpcCode::kTransportError,
+                            "Service Unavailable: too many sessions");
+      }
       co_return;
     }
-    if (principal != nullptr) entry->owner = principal->key();
+    auto entry = std::move(*created);
     const json::object answer = dispatcher_.initialize(entry->session, *message);
     co_await send_json(exchange, answer, entry->session.id());
     co_return;
