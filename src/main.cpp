@@ -139,6 +139,7 @@ struct ClientFlags {
   std::string username, password, otp;
   bool device_code = false;
   int timeout_seconds = 300;
+  std::string prompt = deputy::client::LoginOptions{}.prompt;  // the browser sign-in's default
 };
 
 void add_client_flags(CLI::App& command, ClientFlags& flags) {
@@ -163,6 +164,9 @@ void add_sign_in_flags(CLI::App& command, ClientFlags& flags) {
                      "One-time code for an MFA page with --username (or DEPUTY_OTP; the development provider's: 000000)");
   command.add_flag("--device-code", flags.device_code, "Device code flow (when the provider offers it)");
   command.add_option("--timeout", flags.timeout_seconds, "Seconds to wait for the browser to come back")
+      ->capture_default_str();
+  command.add_option("--prompt", flags.prompt, "The authorize request's prompt (browser sign-in)")
+      ->check(CLI::IsMember({"none", "login", "consent", "select_account"}))
       ->capture_default_str();
 }
 
@@ -190,6 +194,7 @@ deputy::client::CommandOptions client_options(const ClientFlags& flags) {
   options.login.otp = flags.otp.empty() ? environment("DEPUTY_OTP").value_or("") : flags.otp;
   options.login.device_code = flags.device_code;
   options.login.callback_timeout = std::chrono::seconds(flags.timeout_seconds);
+  options.login.prompt = flags.prompt;
   options.json = flags.json;
   // The one coloured text, a tool's error result, goes to stderr.
   options.color = ::isatty(STDERR_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
