@@ -274,12 +274,9 @@ asio::awaitable<void> Story::site_access() {
     }
     const auto text = text_of(*result);
     say_.check(!is_error(*result) && text == answer, fmt::format("{:<5} → {}", key, text));
-    say_.check(
-        exchanged >= 1,
-        fmt::format(
-            "{:<5}   {}'s own token was exchanged On-Behalf-Of for a Graph token ({} exchange{} at the "
-            "provider): Graph judged {}'s access",
-            key, key, exchanged, exchanged == 1 ? "" : "s", key));
+    say_.check(exchanged >= 1, fmt::format("{}'s own token was exchanged On-Behalf-Of ({} exchange{} at the "
+                                           "provider): Graph saw {}, not deputy",
+                                           key, exchanged, exchanged == 1 ? "" : "s", key));
   }
 }
 
