@@ -1,6 +1,7 @@
 // The `deputy` command.
 #include "deputy/client/commands.hpp"
 #include "deputy/config/config.hpp"
+#include "deputy/demo/story.hpp"
 #include "deputy/devidp/directory_yaml.hpp"
 #include "deputy/devidp/idp_server.hpp"
 #include "deputy/devidp/pki.hpp"
@@ -289,6 +290,14 @@ int main(int argc, char** argv) {
   call_command->add_option("tool", call_tool, "Tool name")->required();
   call_command->add_option("arguments", call_arguments, "key=value (typed by the tool's input schema)");
 
+  deputy::demo::DemoOptions demo_options;
+  bool demo_no_color = false;
+  auto* demo_command = app.add_subcommand(
+      "demo", "Play the seed's story against the development stack, without a human (what `make demo` shows)");
+  demo_command->add_flag("--keep-running", demo_options.keep_running,
+                         "Keep the stack running after the story, until Ctrl-C, then show the audit trail");
+  demo_command->add_flag("--no-color", demo_no_color, "No colour, even on a terminal");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -318,6 +327,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "deputy %s: %s\n", command->get_name().c_str(), e.what());
         return 1;
       }
+    }
+    if (demo_command->parsed()) {
+      // The story goes to stdout; the stack's own warnings to stderr, and nothing below them.
+      spdlog::set_default_logger(spdlog::stderr_color_mt("deputy-demo"));
+      spdlog::set_level(spdlog::level::warn);
+      demo_options.color = !demo_no_color && ::isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+      return deputy::demo::run_demo(demo_options);
     }
     if (serve_command->parsed()) return serve(serve_config, serve_options, *serve_command);
     if (dev_command->parsed()) {
