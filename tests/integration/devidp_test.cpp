@@ -4,6 +4,7 @@
 // (On-Behalf-Of through the real token endpoint, then Graph with the result, its request log, a stop and a
 // restart on the same port), and the admin hooks (stats, key rotation).
 #include "deputy/auth/jwk.hpp"
+#include "deputy/net/percent_encoding.hpp"
 #include "deputy/devidp/idp_server.hpp"
 #include "deputy/devidp/form.hpp"
 #include "deputy/devidp/request_log.hpp"
@@ -80,7 +81,7 @@ class DevIdp : public ::testing::Test {
     request.method = boost::beast::http::verb::post;
     request.url = url(path);
     for (const auto& [name, value] : fields) {
-      request.body += (request.body.empty() ? "" : "&") + devidp::form_encode(name) + "=" + devidp::form_encode(value);
+      request.body += (request.body.empty() ? "" : "&") + net::percent_encode(name) + "=" + net::percent_encode(value);
     }
     request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
     request.headers.push_back({"client-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e"});
@@ -220,7 +221,7 @@ class WireBrowser {
   static std::string encode(const Fields& fields) {
     std::string out;
     for (const auto& [name, value] : fields) {
-      out += (out.empty() ? "" : "&") + devidp::form_encode(name) + "=" + devidp::form_encode(value);
+      out += (out.empty() ? "" : "&") + net::percent_encode(name) + "=" + net::percent_encode(value);
     }
     return out;
   }

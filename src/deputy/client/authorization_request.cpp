@@ -1,4 +1,5 @@
 #include "deputy/client/authorization_request.hpp"
+#include "deputy/net/percent_encoding.hpp"
 
 #include "deputy/auth/base64url.hpp"
 #include "deputy/devidp/form.hpp"
@@ -45,9 +46,9 @@ std::string authorize_url(const AuthorizeParameters& p) {
   auto add = [&](std::string_view name, std::string_view value) {
     if (value.empty()) return;
     url += separator;
-    url += devidp::form_encode(name);
+    url += net::percent_encode(name);
     url += '=';
-    url += devidp::form_encode(value);
+    url += net::percent_encode(value);
     separator = '&';
   };
   add("client_id", p.client_id);

@@ -1,4 +1,5 @@
 #include "deputy/client/oidc.hpp"
+#include "deputy/net/percent_encoding.hpp"
 
 #include "deputy/auth/base64url.hpp"
 #include "deputy/client/settings.hpp"
@@ -82,9 +83,9 @@ std::string encode_form(const FormFields& fields) {
   std::string body;
   for (const auto& [name, value] : fields) {
     if (!body.empty()) body += '&';
-    body += devidp::form_encode(name);
+    body += net::percent_encode(name);
     body += '=';
-    body += devidp::form_encode(value);
+    body += net::percent_encode(value);
   }
   return body;
 }

@@ -1,4 +1,5 @@
 #include "deputy/devidp/authorize_answers.hpp"
+#include "deputy/net/percent_encoding.hpp"
 
 #include "deputy/audit/metrics.hpp"
 #include "deputy/devidp/form.hpp"
@@ -56,7 +57,7 @@ HttpAnswer send_to_client(const Authorization& authorization, const Params& fiel
   std::string location = authorization.redirect_uri;
   char separator = location.find('?') == std::string::npos ? '?' : '&';
   for (const auto& [name, value] : fields) {
-    location += fmt::format("{}{}={}", separator, form_encode(name), form_encode(value));
+    location += fmt::format("{}{}={}", separator, net::percent_encode(name), net::percent_encode(value));
     separator = '&';
   }
   return {.status = 302,

@@ -49,7 +49,4 @@ class Form {
 /// Whether a Content-Type header names a form body (any parameters, such as charset, are allowed).
 [[nodiscard]] bool is_form_content_type(std::string_view content_type);
 
-/// Percent-encodes for a form body (RFC 3986 unreserved characters stay; space becomes %20).
-[[nodiscard]] std::string form_encode(std::string_view text);
-
 }  // namespace deputy::devidp

@@ -1,5 +1,7 @@
 #include "deputy/obo/error.hpp"
 
+#include "deputy/net/percent_encoding.hpp"
+
 #include <fmt/format.h>
 
 namespace deputy::obo {
@@ -54,22 +56,6 @@ std::string safe_description(std::string_view text) {
   return out;
 }
 
-std::string percent_encode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool unreserved = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
-                            (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(c);
-    } else {
-      out += fmt::format("%{:02X}", byte);
-    }
-  }
-  return out;
-}
-
 std::string admin_consent_url(std::string_view authority, std::string_view tenant, std::string_view client_id,
                               const std::vector<std::string>& scopes) {
   while (authority.ends_with('/')) authority.remove_suffix(1);
@@ -78,8 +64,8 @@ std::string admin_consent_url(std::string_view authority, std::string_view tenan
     if (!scope.empty()) scope += ' ';
     scope += item;
   }
-  return fmt::format("{}/{}/v2.0/adminconsent?client_id={}&scope={}", authority, percent_encode(tenant),
-                     percent_encode(client_id), percent_encode(scope));
+  return fmt::format("{}/{}/v2.0/adminconsent?client_id={}&scope={}", authority, net::percent_encode(tenant),
+                     net::percent_encode(client_id), net::percent_encode(scope));
 }
 
 }  // namespace deputy::obo

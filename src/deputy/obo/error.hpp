@@ -69,8 +69,4 @@ inline constexpr std::size_t kMaxDescriptionLength = 512;
                                             std::string_view client_id,
                                             const std::vector<std::string>& scopes);
 
-/// Percent-encoding for application/x-www-form-urlencoded values and query strings: everything but the RFC
-/// 3986 unreserved characters is encoded (a space as %20, which form decoders take as well as '+').
-[[nodiscard]] std::string percent_encode(std::string_view text);
-
 }  // namespace deputy::obo

@@ -1,5 +1,7 @@
 #include "deputy/obo/exchanger.hpp"
 
+#include "deputy/net/percent_encoding.hpp"
+
 #include "deputy/auth/jws.hpp"
 #include "deputy/obo/token_response.hpp"
 
@@ -45,7 +47,7 @@ void append_field(std::string& body, std::string_view name, std::string_view val
   if (!body.empty()) body += '&';
   body += name;
   body += '=';
-  body += percent_encode(value);
+  body += net::percent_encode(value);
 }
 
 /// The endpoint's host, or why the URL will not do. Secrets and user tokens go in the body: https only,

@@ -1,5 +1,7 @@
 #include "deputy/tools/url_template.hpp"
 
+#include "deputy/net/percent_encoding.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -61,23 +63,6 @@ std::expected<std::optional<std::string>, std::string> argument_text(const json:
 }
 
 }  // namespace
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 15];
-    }
-  }
-  return out;
-}
 
 std::expected<UrlTemplate, std::string> UrlTemplate::compile(std::string_view url) {
   UrlTemplate out;
@@ -162,7 +147,7 @@ std::expected<std::string, std::string> UrlTemplate::expand(const json::object& 
     // "." and ".." survive percent-encoding as dot segments (RFC 3986 §6.2.2.2 lets servers decode %2E):
     // they would move the call up the path.
     if (**text == "." || **text == "..") return std::unexpected(fmt::format("argument {} is not a valid name", piece.text));
-    url += percent_encode(**text);
+    url += net::percent_encode(**text);
   }
   char separator = '?';
   for (const auto& parameter : query_) {
@@ -183,7 +168,7 @@ std::expected<std::string, std::string> UrlTemplate::expand(const json::object& 
         }
         return std::unexpected(fmt::format("argument {} is required", piece.text));
       }
-      value += percent_encode(**text);
+      value += net::percent_encode(**text);
     }
     if (dropped) continue;
     url += separator;

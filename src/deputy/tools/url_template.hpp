@@ -70,7 +70,4 @@ class BodyTemplate {
 /// `{name}` in a message replaced by the argument as text (strings unquoted); for status messages.
 [[nodiscard]] std::string expand_message(std::string_view message, const boost::json::object& arguments);
 
-/// Percent-encodes every byte but RFC 3986's unreserved characters.
-[[nodiscard]] std::string percent_encode(std::string_view text);
-
 }  // namespace deputy::tools

@@ -1,4 +1,5 @@
 #include "devidp_fixture.hpp"
+#include "deputy/net/percent_encoding.hpp"
 
 #include "deputy/auth/base64url.hpp"
 #include "deputy/auth/jws.hpp"
@@ -61,7 +62,7 @@ TestProvider::TestProvider() {
 std::string encode(const Fields& fields) {
   std::string body;
   for (const auto& [name, value] : fields) {
-    body += (body.empty() ? "" : "&") + form_encode(name) + "=" + form_encode(value);
+    body += (body.empty() ? "" : "&") + net::percent_encode(name) + "=" + net::percent_encode(value);
   }
   return body;
 }

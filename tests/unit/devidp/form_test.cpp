@@ -1,5 +1,6 @@
 // Strict form parsing: decoding, duplicates, limits.
 #include "deputy/devidp/form.hpp"
+#include "deputy/net/percent_encoding.hpp"
 
 #include <gtest/gtest.h>
 
@@ -67,7 +68,7 @@ TEST(Form, ContentType) {
 
 TEST(Form, EncodeRoundTrips) {
   const std::string text = "a b&c=d/é%+";
-  auto form = parse_form("x=" + form_encode(text));
+  auto form = parse_form("x=" + net::percent_encode(text));
   ASSERT_TRUE(form);
   EXPECT_EQ(form->get("x"), text);
 }
