@@ -261,9 +261,9 @@ def main() -> int:
             f"{m['tier2']['typescript_peer']} (requireBearerAuth + jose createRemoteJWKSet against the provider's "
             f"JWKS, @azure/msal-node {m['tier2']['msal_node']} ConfidentialClientApplication with the client secret, "
             f"acquireTokenOnBehalfOf, then fetch) run twice: asking `https://graph.microsoft.com/.default` as deputy "
-            f"does (msal-node 7 stores the token under the scopes the provider answers with, Sites.Read.All "
-            f"User.Read, as Entra answers, and looks it up by the scopes asked for: a miss at every call), and asking "
-            f"those two scopes by name (its cache finds the token). Each load uses a token the server has not seen "
+            f"does (the provider answers with the granted scopes and `.default`, as Entra does, so msal-node's "
+            f"cache finds the token again), and asking those two scopes by name. Each load uses a token the server "
+            f"has not seen "
             f"(the sample calls use another of the same user), so every server starts with a cold cache; the "
             f"exchanges are the identity provider's `issued.on_behalf_of` (`/_dev/stats`) before and after. "
             if m.get("tier2") else "") +
