@@ -63,6 +63,19 @@ TEST_F(StreamableHttpTest, DeleteEndsTheSession) {
   EXPECT_EQ(client.read()->result(), http::status::not_found);
 }
 
+TEST_F(StreamableHttpTest, AnUnsupportedVersionHeaderIsRefusedOnGetAndDeleteToo) {
+  auto session = open_session(server_.port());
+  RawClient client(server_.port());
+  client.send("GET /mcp HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nMcp-Session-Id: " + session +
+              "\r\nMCP-Protocol-Version: 1999-01-01\r\n\r\n");
+  EXPECT_EQ(client.read()->result(), http::status::bad_request);
+  client.send("DELETE /mcp HTTP/1.1\r\nHost: localhost\r\nMcp-Session-Id: " + session +
+              "\r\nMCP-Protocol-Version: 1999-01-01\r\n\r\n");
+  EXPECT_EQ(client.read()->result(), http::status::bad_request);
+  // Refused before anything changed: the session is still there.
+  EXPECT_EQ(post(server_.port(), kToolsList, session).result(), http::status::ok);
+}
+
 TEST_F(StreamableHttpTest, ToolsListAndCallAsJson) {
   auto session = open_session(server_.port());
   auto list = post(server_.port(), kToolsList, session);

@@ -563,6 +563,11 @@ asio::awaitable<void> StreamableHttp::get(const Headers& headers, const auth::Pr
     co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
   }
+  if (headers.protocol_version && !mcp::is_supported_version(*headers.protocol_version)) {
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
+                        "Bad Request: Unsupported protocol version");
+    co_return;
+  }
   mcp::Session& session = entry->session;
   exchange.set_long_lived();
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -607,7 +612,18 @@ asio::awaitable<void> StreamableHttp::remove(const Headers& headers, const auth:
                         "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
-  if (!find_session(headers.session_id, principal) || !sessions_.remove(headers.session_id)) {
+  if (!find_session(headers.session_id, principal)) {
+    co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
+    co_return;
+  }
+  // The version header is checked on every request of a session (MCP 2025-06-18 §Protocol Version Header),
+  // not only on POST: a client speaking a version we do not is refused before it changes anything.
+  if (headers.protocol_version && !mcp::is_supported_version(*headers.protocol_version)) {
+    co_await send_error(exchange, http::status::bad_request, mcp::RpcCode::kTransportError,
+                        "Bad Request: Unsupported protocol version");
+    co_return;
+  }
+  if (!sessions_.remove(headers.session_id)) {
     co_await send_error(exchange, http::status::not_found, mcp::RpcCode::kSessionNotFound, "Session not found");
     co_return;
   }
