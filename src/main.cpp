@@ -66,7 +66,15 @@ int run_dev(deputy::devidp::IdpOptions idp_options, const deputy::RunOptions& ov
   std::fputs(idp.describe().c_str(), stderr);
   std::fprintf(stderr, "dev graph:  %s/v1.0\n", idp.graph_url().c_str());
   std::thread provider([&idp] { idp.run(); });
-  const int code = deputy::serve(config, options);
+  int code = 1;
+  try {
+    code = deputy::serve(config, options);
+  } catch (...) {
+    // The provider's thread must end before the error leaves (a joinable thread would terminate the process).
+    idp.stop();
+    provider.join();
+    throw;
+  }
   idp.stop();
   provider.join();
   return code;

@@ -400,5 +400,17 @@ TEST_F(Tier2, DeclaredHttpToolsCallTheApiOnBehalfOfTheUser) {
   EXPECT_NE(denied.body().find("Unknown tool: site_title"), std::string::npos) << denied.body();
 }
 
+TEST_F(Tier2, ADeclaredToolThatCannotBeRegisteredIsAConfigurationError) {
+  // A built-in name taken, or a schema that does not compile: refused at start with the tool's name, not a crash.
+  auto taken = dev_config(*idp_);
+  taken.tools.push_back({.name = "whoami", .url = idp_->graph_url() + "/v1.0/me"});
+  EXPECT_THROW(Service service(taken), config::ConfigError);
+  auto bad_schema = dev_config(*idp_);
+  bad_schema.tools.push_back({.name = "odd",
+                              .input_schema = json::parse(R"({"type":"object","properties":{"a":{"type":7}}})").as_object(),
+                              .url = idp_->graph_url() + "/v1.0/me"});
+  EXPECT_THROW(Service service(bad_schema), config::ConfigError);
+}
+
 }  // namespace
 }  // namespace deputy::testing

@@ -59,6 +59,14 @@ json::value to_json(const std::string& source, const std::string& key, const YAM
   return json::string(text);
 }
 
+/// Whether an http:// URL's host is this machine (127.0.0.0/8, ::1, localhost): the one place cleartext is fine.
+bool loopback_url(std::string_view url) {
+  url.remove_prefix(std::min(url.size(), std::string_view("http://").size()));
+  const std::string_view host = url.substr(0, url.find_first_of("/?#"));
+  return host == "localhost" || host.starts_with("localhost:") || host.starts_with("127.") ||
+         host.starts_with("[::1]");
+}
+
 bool valid_tool_name(std::string_view name) {
   // MCP 2025-11-25: 1-128 characters of A-Z a-z 0-9 _ - .
   if (name.empty() || name.size() > 128) return false;
@@ -93,7 +101,17 @@ HttpToolConfig parse_tool(const std::string& source, std::size_t index, const YA
   if (auto headers = section.child("headers"); present(headers)) {
     if (!headers.IsMap()) fail(source, prefix + ".headers", "must map header names to values");
     for (const auto& entry : headers) {
-      tool.headers.emplace_back(entry.first.as<std::string>(), entry.second.as<std::string>());
+      auto name = entry.first.as<std::string>();
+      std::string lower = name;
+      std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      // Authorization is deputy's to set (the exchanged token, never a fixed credential in a config file); the
+      // others frame the message and belong to the HTTP client.
+      static const std::set<std::string, std::less<>> kReserved = {"authorization", "cookie", "host", "content-length",
+                                                                   "transfer-encoding", "connection"};
+      if (kReserved.contains(lower)) {
+        fail(source, prefix + ".headers." + name, "is set by deputy, not by configuration");
+      }
+      tool.headers.emplace_back(std::move(name), entry.second.as<std::string>());
     }
   }
   section.read("body", tool.body);
@@ -101,6 +119,10 @@ HttpToolConfig parse_tool(const std::string& source, std::size_t index, const YA
     if (auto body = tools::BodyTemplate::compile(tool.body); !body) fail(source, prefix + ".body", body.error());
   }
   section.read_list("scopes", tool.scopes);
+  // A delegated token goes only over TLS (or to this machine): a config typo must not put it on the wire.
+  if (!tool.scopes.empty() && tool.url.starts_with("http://") && !loopback_url(tool.url)) {
+    fail(source, prefix + ".url", "must be https:// when the tool sends a token (scopes)");
+  }
   section.read_list("required_roles", tool.required_roles);
   section.read_list("tags", tool.tags);
   if (auto result = section.child("result"); present(result)) {
@@ -203,11 +225,15 @@ void read_downstream(const std::string& source, const Section& top, const Enviro
     fail(source, "graph.base_url", "must be an http(s) URL");
   }
   graph.read("sharepoint_host", config.graph.sharepoint_host);
-  if (config.graph.sharepoint_host.find_first_of("/:?#@ ") != std::string::npos) {
+  if (auto value = given("SHAREPOINT_HOST")) config.graph.sharepoint_host = *value;
+  if (config.graph.sharepoint_host.find_first_of("/:?#@ %") != std::string::npos ||
+      config.graph.sharepoint_host == "." || config.graph.sharepoint_host == "..") {
     fail(source, "graph.sharepoint_host", "must be a host name such as contoso.sharepoint.com");
   }
   graph.read_list("scopes", config.graph.scopes);
-  if (auto value = given("SHAREPOINT_HOST")) config.graph.sharepoint_host = *value;
+  if (config.graph.base_url.starts_with("http://") && !loopback_url(config.graph.base_url)) {
+    fail(source, "graph.base_url", "must be https:// (the tools send the user's exchanged token)");
+  }
 
   if (auto tools = top.child("tools"); present(tools)) {
     if (!tools.IsSequence()) fail(source, "tools", "must be a list of tools");

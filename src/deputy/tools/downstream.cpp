@@ -143,6 +143,7 @@ boost::asio::awaitable<std::expected<net::ClientResponse, mcp::ToolResult>> Down
     request.http.headers.push_back({"Authorization", "Bearer " + token->access_token});
   }
   if (!request.http.timeout) request.http.timeout = options_.timeout;
+  const auto timeout = *request.http.timeout;
   const auto method = request.http.method;
   const std::string host = host_of(request.http.url);
   const auto started = std::chrono::steady_clock::now();
@@ -163,7 +164,7 @@ boost::asio::awaitable<std::expected<net::ClientResponse, mcp::ToolResult>> Down
     if (error == net::ClientError::timeout) {
       co_return std::unexpected(mcp::ToolResult::error(
           fmt::format("{} did not answer within {} s. Try again later.", api_name,
-                      std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count())));
+                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count())));
     }
     co_return std::unexpected(mcp::ToolResult::error(
         fmt::format("{} could not be reached ({}). Try again later.", api_name, net::to_string(error))));

@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace deputy::tools {
 
 namespace {
@@ -23,7 +25,10 @@ boost::beast::http::verb verb_of(std::string_view method) { return boost::beast:
 
 std::string cut(std::string text) {
   if (text.size() > kMaxResultText) {
-    text.resize(kMaxResultText);
+    // At a character boundary: a UTF-8 sequence cut in two would make the whole JSON-RPC answer invalid.
+    std::size_t end = kMaxResultText;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text.resize(end);
     text += "\n[cut at 64 KiB]";
   }
   return text;
@@ -56,6 +61,7 @@ void add_http_tools(Server& server, std::shared_ptr<const Downstream> downstream
     }
     tool->api_name = tool->url.origin().substr(tool->url.origin().find("://") + 3);
     const bool read_only = spec.method == "GET";
+    try {
     server.tool({.name = spec.name,
                  .title = spec.title,
                  .description = spec.description,
@@ -88,6 +94,10 @@ void add_http_tools(Server& server, std::shared_ptr<const Downstream> downstream
                   if (status >= 200 && status < 300) co_return success(*tool, *response);
                   co_return Downstream::unexpected_status(tool->api_name, status);
                 });
+    } catch (const std::invalid_argument& e) {
+      // The registry refuses an input schema that does not compile, or a name already taken (a built-in tool).
+      throw config::ConfigError(fmt::format("tools: {}: {}", spec.name, e.what()));
+    }
   }
 }
 

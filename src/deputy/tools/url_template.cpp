@@ -95,6 +95,10 @@ std::expected<UrlTemplate, std::string> UrlTemplate::compile(std::string_view ur
   const std::size_t question = rest.find('?');
   const std::string_view path = rest.substr(0, question);
   out.path_template_ = path.empty() ? "/" : std::string(path);
+  if (out.path_template_.find("/./") != std::string::npos || out.path_template_.find("/../") != std::string::npos ||
+      out.path_template_.ends_with("/.") || out.path_template_.ends_with("/..")) {
+    return std::unexpected("the path must not have '.' or '..' segments");
+  }
   auto path_pieces = split<Piece>(out.path_template_, true);
   if (!path_pieces) return std::unexpected("path: " + path_pieces.error());
   out.path_ = std::move(*path_pieces);
@@ -148,6 +152,15 @@ std::expected<std::string, std::string> UrlTemplate::expand(const json::object& 
     // they would move the call up the path.
     if (**text == "." || **text == "..") return std::unexpected(fmt::format("argument {} is not a valid name", piece.text));
     url += net::percent_encode(**text);
+  }
+  // A segment made of dots, however the arguments and the literal text around them put it together
+  // ("{a}{b}" with "." and ".", ".{a}" with "."), would move the call up the path.
+  for (std::string_view rest = std::string_view(url).substr(origin_.size()); !rest.empty();) {
+    const auto slash = rest.find('/', 1);
+    const std::string_view segment = rest.substr(1, slash == std::string_view::npos ? std::string_view::npos : slash - 1);
+    if (segment == "." || segment == "..") return std::unexpected("the arguments make a '.' or '..' path segment");
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash);
   }
   char separator = '?';
   for (const auto& parameter : query_) {

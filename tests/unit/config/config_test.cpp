@@ -151,7 +151,14 @@ INSTANTIATE_TEST_SUITE_P(
                 "tools[0].result.messages"},
         Refused{"tool_select", "tools:\n  - name: t\n    url: https://api.test/a\n    result: {select: name}\n", {},
                 "tools[0].result.select"},
-        Refused{"audit_fsync", "audit:\n  fsync: sometimes\n", {}, "audit.fsync"}),
+        Refused{"audit_fsync", "audit:\n  fsync: sometimes\n", {}, "audit.fsync"},
+        Refused{"tool_cleartext_token", "tools:\n  - {name: t, url: 'http://api.test/a', scopes: [x/.default]}\n", {},
+                "tools[0].url"},
+        Refused{"graph_cleartext", "graph:\n  base_url: http://graph.example.test\n", {}, "graph.base_url"},
+        Refused{"sharepoint_host_from_env", "", {{"SHAREPOINT_HOST", "a/b"}}, "graph.sharepoint_host"},
+        Refused{"tool_authorization_header",
+                "tools:\n  - name: t\n    url: https://api.test/a\n    headers: {Authorization: Basic eA==}\n", {},
+                "tools[0].headers.Authorization"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Config, TheSeedsOboVariablesAndTheExchangeDefaults) {

@@ -75,6 +75,16 @@ TEST(UrlTemplate, DotSegmentsAreRefused) {
   EXPECT_TRUE(url.expand(json::object{{"user", "..."}}).has_value());
 }
 
+TEST(UrlTemplate, DotSegmentsMadeOfSeveralPiecesAreRefused) {
+  auto joined = compiled("https://api.example.test/v1/{a}{b}/x");
+  EXPECT_FALSE(joined.expand(json::object{{"a", "."}, {"b", "."}}).has_value());
+  auto prefixed = compiled("https://api.example.test/v1/.{a}/x");
+  EXPECT_FALSE(prefixed.expand(json::object{{"a", "."}}).has_value());
+  EXPECT_TRUE(prefixed.expand(json::object{{"a", "config"}}).has_value());
+  EXPECT_FALSE(UrlTemplate::compile("https://api.example.test/v1/../admin/{a}").has_value());
+  EXPECT_FALSE(UrlTemplate::compile("https://api.example.test/v1/./{a}").has_value());
+}
+
 TEST(UrlTemplate, QueryArgumentsCannotAddParameters) {
   auto url = compiled("https://api.example.test/search?q={q}");
   auto out = url.expand(json::object{{"q", "x&admin=true"}});
