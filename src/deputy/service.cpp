@@ -65,23 +65,14 @@ std::shared_ptr<obo::TokenExchanger> exchanger(const config::Config& config, net
 /// The audit trail as configured; null when it has no sink.
 std::shared_ptr<audit::Trail> make_trail(const config::Config& config) {
   const auto& a = config.audit;
-  std::vector<std::unique_ptr<audit::Sink>> sinks;
-  if (a.to_stdout) sinks.push_back(audit::stdout_sink());
-  if (!a.file.empty()) {
-    auto file = audit::open_file_sink(
-        {.path = a.file, .max_bytes = a.max_bytes, .keep = static_cast<int>(a.keep)});
-    if (!file) {
-      throw config::ConfigError(fmt::format("{}: audit.file: {} cannot be opened: {}", config.source, a.file,
-                                            file.error().message()));
-    }
-    sinks.push_back(std::move(*file));
-  }
-  if (sinks.empty()) return nullptr;
-  audit::TrailOptions options{.fsync = a.fsync == "always"   ? audit::FsyncPolicy::kAlways
-                                       : a.fsync == "none" ? audit::FsyncPolicy::kNone
-                                                           : audit::FsyncPolicy::kInterval,
-                              .fsync_interval = a.fsync_interval};
-  return std::make_shared<audit::Trail>(std::move(sinks), options);
+  if (!a.to_stdout && a.file.empty()) return nullptr;
+  audit::TrailSettings settings{.to_stdout = a.to_stdout,
+                                .options = {.fsync = audit::parse_fsync_policy(a.fsync).value_or(audit::FsyncPolicy::kInterval),
+                                            .fsync_interval = a.fsync_interval}};
+  if (!a.file.empty()) settings.file = {.path = a.file, .max_bytes = a.max_bytes, .keep = static_cast<int>(a.keep)};
+  auto trail = audit::open_trail(std::move(settings));
+  if (!trail) throw config::ConfigError(fmt::format("{}: audit.file: {}", config.source, trail.error()));
+  return std::move(*trail);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace deputy::mcp {
 
@@ -105,6 +106,13 @@ asio::awaitable<bool> RequestContext::sleep_for(std::chrono::milliseconds durati
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
   auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return !ec && !cancelled();
+}
+
+audit::Context audit_context(const RequestContext& context, std::string& request_id_text,
+                             std::chrono::system_clock::time_point now) {
+  const auto& id = context.request_id();
+  request_id_text = id.is_string() ? std::string(id.get_string()) : json::serialize(id);
+  return {.time = now, .request_id = request_id_text, .session = context.session().id(), .principal = context.principal()};
 }
 
 }  // namespace deputy::mcp

@@ -2,6 +2,7 @@
 // What a handler gets besides its arguments: progress, logging, cancellation, and requests to the client
 // (elicitation, sampling, roots), all on the stream of the request being answered.
 
+#include "deputy/audit/record.hpp"
 #include "deputy/auth/principal.hpp"
 #include "deputy/mcp/jsonrpc.hpp"
 #include "deputy/mcp/outbound.hpp"
@@ -77,5 +78,10 @@ class RequestContext {
   std::shared_ptr<Cancellation> cancellation_;
   const auth::Principal* principal_;
 };
+
+/// Where an audit record of this request happened: time, request id (as text, kept in `request_id_text`,
+/// which must outlive the result), session, principal.
+[[nodiscard]] audit::Context audit_context(const RequestContext& context, std::string& request_id_text,
+                                           std::chrono::system_clock::time_point now);
 
 }  // namespace deputy::mcp

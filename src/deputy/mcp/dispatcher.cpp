@@ -214,13 +214,8 @@ authz::Decision Dispatcher::authorize(const auth::Principal* principal, const au
 template <typename Build>
 void Dispatcher::audit(const RequestContext& context, Build build) const {
   if (!options_.audit) return;
-  const auto& id = context.request_id();
-  const std::string request_id = id.is_string() ? std::string(id.get_string()) : json::serialize(id);
-  const audit::Context where{.time = options_.now(),
-                             .request_id = request_id,
-                             .session = context.session().id(),
-                             .principal = context.principal()};
-  options_.audit->record(build(where));
+  std::string request_id;
+  options_.audit->record(build(audit_context(context, request_id, options_.now())));
 }
 
 Dispatcher::Result Dispatcher::list(std::string_view method, const json::object& params,

@@ -1,6 +1,5 @@
 #include "deputy/tools/downstream.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +8,6 @@ namespace deputy::tools {
 
 namespace {
 
-using Clock = std::chrono::system_clock;
 
 std::string join(const std::vector<std::string>& values) {
   std::string out;
@@ -28,15 +26,6 @@ std::string host_of(std::string_view url) {
 }
 
 }  // namespace
-
-audit::Context audit_context(const mcp::RequestContext& context, std::string& request_id_text, Clock::time_point now) {
-  const auto& id = context.request_id();
-  request_id_text = id.is_string() ? std::string(id.get_string()) : boost::json::serialize(id);
-  return {.time = now,
-          .request_id = request_id_text,
-          .session = context.session().id(),
-          .principal = context.principal()};
-}
 
 Downstream::Downstream(std::shared_ptr<obo::TokenExchanger> exchanger, net::HttpClient& client,
                        std::shared_ptr<audit::Trail> trail, DownstreamOptions options)
@@ -133,7 +122,7 @@ boost::asio::awaitable<std::expected<net::ClientResponse, mcp::ToolResult>> Down
         record.outcome = token.error().code.empty() ? std::string(obo::to_string(token.error().error))
                                                      : token.error().code;
       }
-      trail_->record(audit::token_exchanged(audit_context(context, request_id, options_.now()), std::move(record)));
+      trail_->record(audit::token_exchanged(mcp::audit_context(context, request_id, options_.now()), std::move(record)));
     }
     if (!token) {
       spdlog::info("token exchange for {} failed: {} {}", principal->describe(), obo::to_string(token.error().error),
@@ -150,7 +139,7 @@ boost::asio::awaitable<std::expected<net::ClientResponse, mcp::ToolResult>> Down
   auto response = co_await client_.send(std::move(request.http));
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   if (trail_) {
-    trail_->record(audit::downstream_call(audit_context(context, request_id, options_.now()),
+    trail_->record(audit::downstream_call(mcp::audit_context(context, request_id, options_.now()),
                                           {.method = std::string(method_name(method)),
                                            .host = host,
                                            .path_template = request.path_template,

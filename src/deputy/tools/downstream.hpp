@@ -68,8 +68,4 @@ class Downstream {
   DownstreamOptions options_;
 };
 
-/// The audit context of a request: time, request id, session, principal.
-[[nodiscard]] audit::Context audit_context(const mcp::RequestContext& context, std::string& request_id_text,
-                                           std::chrono::system_clock::time_point now);
-
 }  // namespace deputy::tools
